@@ -1,0 +1,322 @@
+"""Sentence-level alignment of two texts into reused passages.
+
+For one pair of articles it finds where text is reused and how much:
+
+1. **Seeds**: sentence pairs whose tf-isf cosine and Dice coefficient (on
+   stemmed, stop-word-free terms) both pass a threshold. Exact copies,
+   light edits and rewordings all give seeds; sentences sharing a quote
+   alone rarely pass both.
+2. **Extension**: seeds are grouped into passages by their position in
+   both texts, alternately (a gap of at most ``max_gap`` sentences on each
+   side), so a paragraph moved elsewhere becomes a passage of its own rather
+   than breaking the alignment. A group whose whole-passage similarity falls
+   below ``min_passage_similarity`` is split with a smaller gap.
+3. **Filtering**: overlaps are resolved in favour of the more similar
+   passage, and passages shorter than ``min_passage_chars`` or with fewer
+   than ``min_seeds`` seeds are dropped.
+
+This follows the seed-extend-filter design of the best PAN text-alignment
+systems (Sanchez-Perez, Sidorov and Gelbukh, PAN 2014). Term weights
+(inverse sentence frequency) come from the two texts alone, so the result for
+a pair does not depend on what else was scanned: ``compare`` and ``scan`` agree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedup.model import Passage
+
+
+@dataclass(frozen=True)
+class AlignParams:
+    """The ``align`` part of the config (defaults calibrated in benchmarks/)."""
+
+    seed_cosine: float = 0.33
+    seed_dice: float = 0.33
+    max_gap: int = 4
+    min_passage_similarity: float = 0.34
+    min_passage_chars: int = 150
+    min_seeds: int = 1
+    summary_gap: int = 24
+    summary_ratio: float = 0.5
+
+
+@dataclass(frozen=True)
+class Side:
+    """What alignment needs of one text.
+
+    Attributes:
+        length: Number of characters of the text.
+        starts, ends: Character spans of its sentences.
+        indptr, cols, counts: Term counts per sentence, in CSR layout
+            (sentence k has terms ``cols[indptr[k]:indptr[k+1]]``).
+    """
+
+    length: int
+    starts: np.ndarray
+    ends: np.ndarray
+    indptr: np.ndarray
+    cols: np.ndarray
+    counts: np.ndarray
+
+    @property
+    def n_sentences(self) -> int:
+        return len(self.starts)
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Passages and coverage of one aligned pair."""
+
+    passages: tuple[Passage, ...]
+    reuse_a_in_b: float
+    reuse_b_in_a: float
+    similarity: float
+
+
+_EMPTY = Alignment((), 0.0, 0.0, 0.0)
+
+
+class _Weights:
+    """tf-isf weights of both sides' sentences over the union of their terms.
+
+    The inverse sentence frequency comes from the sentences of the two texts
+    alone. Dot products only need the terms both sides share, so those are
+    kept as small dense matrices; norms use every term.
+    """
+
+    def __init__(self, a: Side, b: Side) -> None:
+        na, nb = a.n_sentences, b.n_sentences
+        cols = np.concatenate([a.cols, b.cols])
+        uniq, inv = np.unique(cols, return_inverse=True)
+        inv = inv.reshape(-1)
+        rows = np.concatenate([
+            np.repeat(np.arange(na), np.diff(a.indptr)),
+            na + np.repeat(np.arange(nb), np.diff(b.indptr)),
+        ])
+        df = np.bincount(inv, minlength=len(uniq)).astype(np.float64)
+        isf = np.log((na + nb) / df) + 1.0
+        tf = np.concatenate([a.counts, b.counts]).astype(np.float64)
+        w = (1.0 + np.log(tf)) * isf[inv]
+        norms = np.sqrt(np.bincount(rows, weights=w * w, minlength=na + nb))
+        norms[norms == 0] = 1.0
+        w = w / norms[rows]
+        n_terms = np.bincount(rows, minlength=na + nb).astype(np.float64)
+        in_a = np.zeros(len(uniq), dtype=bool)
+        in_b = np.zeros(len(uniq), dtype=bool)
+        split = len(a.cols)
+        in_a[inv[:split]] = True
+        in_b[inv[split:]] = True
+        shared = in_a & in_b
+        shared_id = np.cumsum(shared) - 1
+        n_shared = int(shared.sum())
+        self.na, self.nb = na, nb
+        self.n_terms_a, self.n_terms_b = n_terms[:na], n_terms[na:]
+        self.n_cols = len(uniq)
+        self.rows, self.inv, self.w = rows, inv, w
+        self.dense_a = np.zeros((na, n_shared))
+        self.dense_b = np.zeros((nb, n_shared))
+        sel = shared[inv]
+        ra, ca = rows[:split][sel[:split]], shared_id[inv[:split][sel[:split]]]
+        rb, cb = rows[split:][sel[split:]] - na, shared_id[inv[split:][sel[split:]]]
+        self.dense_a[ra, ca] = w[:split][sel[:split]]
+        self.dense_b[rb, cb] = w[split:][sel[split:]]
+        self.bin_a = (self.dense_a > 0).astype(np.float64)
+        self.bin_b = (self.dense_b > 0).astype(np.float64)
+        self._split = split
+
+    def seeds(self, params: AlignParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.dense_a.shape[1] == 0:
+            z = np.zeros(0, dtype=np.int64)
+            return z, z, np.zeros(0)
+        cos = self.dense_a @ self.dense_b.T
+        inter = self.bin_a @ self.bin_b.T
+        denom = self.n_terms_a[:, None] + self.n_terms_b[None, :]
+        denom[denom == 0] = 1.0
+        dice = 2.0 * inter / denom
+        ii, jj = np.nonzero((cos > params.seed_cosine) & (dice > params.seed_dice))
+        return ii.astype(np.int64), jj.astype(np.int64), cos[ii, jj]
+
+    def range_vector(self, side: str, r0: int, r1: int) -> np.ndarray:
+        """Summed weights of sentences r0..r1 (inclusive) of one side, dense."""
+        offset = 0 if side == "a" else self.na
+        lo, hi = offset + r0, offset + r1
+        sel = (self.rows >= lo) & (self.rows <= hi)
+        return np.bincount(self.inv[sel], weights=self.w[sel], minlength=self.n_cols)
+
+
+def seeds(a: Side, b: Side, params: AlignParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seed sentence pairs.
+
+    Returns:
+        (i, j, cosine): sentence indices in a and b, and their cosine.
+    """
+    if len(a.cols) == 0 or len(b.cols) == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, np.zeros(0)
+    return _Weights(a, b).seeds(params)
+
+
+def _split(group: np.ndarray, key: np.ndarray, max_gap: int) -> list[np.ndarray]:
+    """Split seed indices ``group`` where ``key`` jumps by more than max_gap + 1."""
+    order = group[np.argsort(key[group], kind="stable")]
+    k = key[order]
+    cut = np.flatnonzero(np.diff(k) > max_gap + 1) + 1
+    return np.split(order, cut)
+
+
+def _cluster(si: np.ndarray, sj: np.ndarray, members: np.ndarray, max_gap: int) -> list[np.ndarray]:
+    """Group seeds alternately by their a and b positions until stable."""
+    groups = [members]
+    for _ in range(20):
+        changed = False
+        for key in (si, sj):
+            nxt: list[np.ndarray] = []
+            for g in groups:
+                parts = _split(g, key, max_gap)
+                changed |= len(parts) > 1
+                nxt.extend(parts)
+            groups = nxt
+        if not changed:
+            break
+    return groups
+
+
+class _Aligner:
+    def __init__(self, a: Side, b: Side, params: AlignParams) -> None:
+        self.a, self.b, self.params = a, b, params
+        self.weights = _Weights(a, b)
+        self.si, self.sj, self.scos = self.weights.seeds(params)
+
+    def range_similarity(self, i0: int, i1: int, j0: int, j1: int) -> float:
+        """Cosine of the summed sentence vectors of two sentence ranges."""
+        va = self.weights.range_vector("a", i0, i1)
+        vb = self.weights.range_vector("b", j0, j1)
+        na, nb = float(np.linalg.norm(va)), float(np.linalg.norm(vb))
+        if na == 0 or nb == 0:
+            return 0.0
+        return float(va @ vb) / (na * nb)
+
+    def fragments(self, max_gap: int) -> list[tuple[int, int, int, int, float, int]]:
+        """(i0, i1, j0, j1, similarity, n_seeds) for each validated group."""
+        out: list[tuple[int, int, int, int, float, int]] = []
+        todo = [(np.arange(len(self.si)), max_gap)]
+        while todo:
+            members, gap = todo.pop()
+            for g in _cluster(self.si, self.sj, members, gap):
+                i0, i1 = int(self.si[g].min()), int(self.si[g].max())
+                j0, j1 = int(self.sj[g].min()), int(self.sj[g].max())
+                sim = self.range_similarity(i0, i1, j0, j1)
+                if sim >= self.params.min_passage_similarity:
+                    out.append((i0, i1, j0, j1, sim, len(g)))
+                elif gap > 0 and len(g) > 1:
+                    todo.append((g, gap - 1))
+        return out
+
+    def passages(self, max_gap: int) -> list[tuple[int, int, int, int, float, int]]:
+        frags = self.fragments(max_gap)
+        frags = _resolve_overlaps(frags)
+        p = self.params
+        kept = []
+        for i0, i1, j0, j1, sim, n in frags:
+            a_len = int(self.a.ends[i1] - self.a.starts[i0])
+            b_len = int(self.b.ends[j1] - self.b.starts[j0])
+            if n >= p.min_seeds and min(a_len, b_len) >= p.min_passage_chars:
+                kept.append((i0, i1, j0, j1, sim, n))
+        return kept
+
+
+def _resolve_overlaps(
+    frags: list[tuple[int, int, int, int, float, int]],
+) -> list[tuple[int, int, int, int, float, int]]:
+    """Keep passages that overlap none kept before, most similar (then longest) first."""
+    order = sorted(frags, key=lambda f: (-f[4], -(f[1] - f[0] + f[3] - f[2]), f[0], f[2]))
+    kept: list[tuple[int, int, int, int, float, int]] = []
+    for f in order:
+        if all(f[1] < k[0] or f[0] > k[1] for k in kept) and all(
+            f[3] < k[2] or f[2] > k[3] for k in kept
+        ):
+            kept.append(f)
+    return sorted(kept, key=lambda f: (f[0], f[2]))
+
+
+def _covered(spans: list[tuple[int, int]]) -> int:
+    total, end = 0, -1
+    for s, e in sorted(spans):
+        if e <= end:
+            continue
+        total += e - max(s, end)
+        end = e
+    return total
+
+
+def align(a: Side, b: Side, params: AlignParams) -> Alignment:
+    """Passages of ``a`` reused in ``b`` (and the other way round).
+
+    Example:
+        >>> from dedup.pipeline import side_of
+        >>> s = "The storm hit the coast on Monday, cutting power to thousands. " * 4
+        >>> align(side_of(s), side_of(s), AlignParams()).reuse_a_in_b
+        1.0
+    """
+    if len(a.cols) == 0 or len(b.cols) == 0:
+        return _EMPTY
+    aligner = _Aligner(a, b, params)
+    if len(aligner.si) == 0:
+        return _EMPTY
+    frags = aligner.passages(params.max_gap)
+    # A summary (one side much shorter than what it reuses): retry with a
+    # wider gap on the seeds and keep it if it covers more.
+    if frags and params.summary_gap > params.max_gap:
+        a_cov = sum(int(a.ends[f[1]] - a.starts[f[0]]) for f in frags)
+        b_cov = sum(int(b.ends[f[3]] - b.starts[f[2]]) for f in frags)
+        ratio = min(a_cov, b_cov) / max(a_cov, b_cov)
+        if ratio < params.summary_ratio:
+            wide = aligner.passages(params.summary_gap)
+            if _coverage(wide, a, b) > _coverage(frags, a, b):
+                frags = wide
+    if not frags:
+        return _EMPTY
+    passages = tuple(
+        Passage(
+            int(a.starts[i0]), int(a.ends[i1]), int(b.starts[j0]), int(b.ends[j1]),
+            min(1.0, max(0.0, sim)),
+        )
+        for i0, i1, j0, j1, sim, _ in frags
+    )
+    return _finish(passages, a.length, b.length)
+
+
+def _coverage(frags: list[tuple[int, int, int, int, float, int]], a: Side, b: Side) -> int:
+    return _covered([(int(a.starts[f[0]]), int(a.ends[f[1]])) for f in frags]) + _covered(
+        [(int(b.starts[f[2]]), int(b.ends[f[3]])) for f in frags]
+    )
+
+
+def _finish(passages: tuple[Passage, ...], len_a: int, len_b: int) -> Alignment:
+    cov_a = _covered([(p.a_start, p.a_end) for p in passages])
+    cov_b = _covered([(p.b_start, p.b_end) for p in passages])
+    weight = sum((p.a_end - p.a_start) + (p.b_end - p.b_start) for p in passages)
+    sim = (
+        sum(p.similarity * ((p.a_end - p.a_start) + (p.b_end - p.b_start)) for p in passages)
+        / weight
+        if weight
+        else 0.0
+    )
+    return Alignment(
+        passages=passages,
+        reuse_a_in_b=min(1.0, cov_a / len_a) if len_a else 0.0,
+        reuse_b_in_a=min(1.0, cov_b / len_b) if len_b else 0.0,
+        similarity=min(1.0, sim),
+    )
+
+
+def match_score(alignment: Alignment) -> float:
+    """One number to rank matches: how much of the more-reusing article is
+    reused, weighted by how closely. In [0, 1]."""
+    reuse = max(alignment.reuse_a_in_b, alignment.reuse_b_in_a)
+    return float(min(1.0, math.sqrt(reuse * alignment.similarity)))

@@ -1,0 +1,93 @@
+"""One frozen, nested configuration, validated once.
+
+Each stage receives only its own part (``config.sketch`` to the sketcher,
+``config.align`` to the aligner, ...). Defaults are the values chosen by the
+calibration in ``benchmarks/`` (see benchmarks/CALIBRATION.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from dedup.align import AlignParams
+from dedup.cluster import ClusterParams
+from dedup.errors import ConfigError
+from dedup.lsh import LSHParams
+from dedup.sketch import SketchParams
+from dedup.tfidf import TfidfParams
+
+
+def _in_range(name: str, value: float, lo: float, hi: float) -> None:
+    if not (lo <= value <= hi):
+        raise ConfigError(f"{name} must be in [{lo}, {hi}], got {value!r}")
+
+
+@dataclass(frozen=True)
+class Config:
+    """All settings of a scan.
+
+    Attributes:
+        sketch, lsh, tfidf, align, cluster: Each stage's own settings.
+        min_score: Matches scoring below this are not reported.
+        workers: Processes for per-article work (None: one per CPU; 1: none).
+        max_chars: Articles longer than this are skipped as bad input.
+    """
+
+    sketch: SketchParams = field(default_factory=SketchParams)
+    lsh: LSHParams = field(default_factory=LSHParams)
+    tfidf: TfidfParams = field(default_factory=TfidfParams)
+    align: AlignParams = field(default_factory=AlignParams)
+    cluster: ClusterParams = field(default_factory=ClusterParams)
+    min_score: float = 0.0
+    workers: int | None = None
+    max_chars: int = 1_000_000
+
+    def __post_init__(self) -> None:
+        s, lsh, t, a = self.sketch, self.lsh, self.tfidf, self.align
+        _in_range("sketch.shingle_size", s.shingle_size, 1, 32)
+        _in_range("sketch.num_perm", s.num_perm, 16, 1024)
+        _in_range("sketch.window", s.window, 4, 100_000)
+        _in_range("sketch.stride", s.stride, 1, s.window)
+        _in_range("lsh.threshold", lsh.threshold, 0.01, 1.0)
+        _in_range("lsh.max_bucket", lsh.max_bucket, 2, 1_000_000)
+        _in_range("tfidf.top_k", t.top_k, 0, 10_000)
+        _in_range("tfidf.min_cosine", t.min_cosine, 0.0, 1.0)
+        _in_range("tfidf.keywords", t.keywords, 1, 100_000)
+        _in_range("align.seed_cosine", a.seed_cosine, 0.0, 1.0)
+        _in_range("align.seed_dice", a.seed_dice, 0.0, 1.0)
+        _in_range("align.max_gap", a.max_gap, 0, 1000)
+        _in_range("align.min_passage_similarity", a.min_passage_similarity, 0.0, 1.0)
+        _in_range("align.min_passage_chars", a.min_passage_chars, 0, 10_000_000)
+        _in_range("align.min_seeds", a.min_seeds, 1, 10_000)
+        _in_range("cluster.min_score", self.cluster.min_score, 0.0, 1.0)
+        _in_range("min_score", self.min_score, 0.0, 1.0)
+        if self.workers is not None:
+            _in_range("workers", self.workers, 1, 512)
+        _in_range("max_chars", self.max_chars, 1, 2**40)
+
+    def with_overrides(self, **overrides: Any) -> Config:
+        """A copy with dotted-name overrides, e.g. ``{"align.max_gap": 3}``."""
+        parts: dict[str, dict[str, Any]] = {}
+        top: dict[str, Any] = {}
+        for key, value in overrides.items():
+            if "." in key:
+                part, name = key.split(".", 1)
+                parts.setdefault(part, {})[name] = value
+            else:
+                top[key] = value
+        known = {f.name for f in fields(self)}
+        for name in list(parts) + list(top):
+            if name not in known:
+                raise ConfigError(f"unknown setting {name!r}; known: {', '.join(sorted(known))}")
+        new_parts = {}
+        for part, values in parts.items():
+            current = getattr(self, part)
+            valid = {f.name for f in fields(current)}
+            for name in values:
+                if name not in valid:
+                    raise ConfigError(
+                        f"unknown setting {part}.{name}; known: {', '.join(sorted(valid))}"
+                    )
+            new_parts[part] = replace(current, **values)
+        return replace(self, **new_parts, **top)

@@ -1,0 +1,128 @@
+"""Candidate pairs from passage signatures by MinHash LSH (banding).
+
+The banding is datasketch's ``MinHashLSH``: the same (bands, rows) chosen by
+datasketch for a threshold, the same band ranges, and the same rule that two
+signatures are candidates when any band agrees (a test checks the candidates
+against ``MinHashLSH.query``). Only the bucket bookkeeping is done here, over
+the whole batch at once with numpy (one sort of all band keys) instead of a
+dict insert and a query per passage; band keys are plain uint64, so the
+persistent index can store them in an indexed SQLite column.
+
+LSH only proposes: every candidate is verified by alignment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from datasketch import MinHashLSH
+
+_C1 = np.uint64(0x9E3779B97F4A7C15)
+_C2 = np.uint64(0xBF58476D1CE4E5B9)
+_C3 = np.uint64(0x94D049BB133111EB)
+
+
+@dataclass(frozen=True)
+class LSHParams:
+    """The ``lsh`` part of the config.
+
+    Attributes:
+        threshold: Passage Jaccard similarity at which LSH should fire.
+        max_bucket: Buckets with more articles than this (boilerplate, or a
+            story syndicated very widely) are linked as a chain plus a star
+            instead of all pairs, so their cost stays linear.
+    """
+
+    threshold: float = 0.5
+    max_bucket: int = 50
+
+
+@lru_cache(maxsize=16)
+def band_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows) as datasketch's ``MinHashLSH`` chooses them."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return int(lsh.b), int(lsh.r)
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> np.uint64(30))
+    h = h * _C2
+    h = h ^ (h >> np.uint64(27))
+    h = h * _C3
+    return h ^ (h >> np.uint64(31))
+
+
+def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One uint64 key per (signature, band): equal keys <=> equal band values
+    (up to 64-bit collisions), and keys of different bands never equal.
+
+    Args:
+        signatures: (n, num_perm) uint32.
+    Returns:
+        (n, bands) uint64.
+    """
+    n = signatures.shape[0]
+    sig = signatures[:, : bands * rows].astype(np.uint64).reshape(n, bands, rows)
+    with np.errstate(over="ignore"):
+        h = np.broadcast_to(np.arange(1, bands + 1, dtype=np.uint64) * _C1, (n, bands)).copy()
+        for j in range(rows):
+            h = _mix(h ^ sig[:, :, j]) + np.uint64(j + 1) * _C1
+    return _mix(h)
+
+
+def _pairs_of_runs(owners: np.ndarray, run_starts: np.ndarray, run_sizes: np.ndarray,
+                   max_bucket: int) -> np.ndarray:
+    """All owner pairs within each run (runs of distinct owners)."""
+    chunks: list[np.ndarray] = [np.zeros((0, 2), dtype=np.int64)]
+    for size in np.unique(run_sizes).tolist():
+        starts = run_starts[run_sizes == size]
+        if size <= max_bucket:
+            iu, ju = np.triu_indices(size, 1)
+            idx = starts[:, None] + np.arange(size)[None, :]
+            chunks.append(np.stack([owners[idx[:, iu]].ravel(),
+                                    owners[idx[:, ju]].ravel()], axis=1))
+        else:
+            # chain (each to the next) and star (each to the first): connected,
+            # linear in the bucket size
+            for s in starts.tolist():
+                members = owners[s : s + size]
+                chain = np.stack([members[:-1], members[1:]], axis=1)
+                star = np.stack([np.full(size - 1, members[0]), members[1:]], axis=1)
+                chunks.append(chain)
+                chunks.append(star)
+    return np.concatenate(chunks)
+
+
+def candidate_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int = 50) -> np.ndarray:
+    """Pairs of owners (articles) whose passages share a band bucket.
+
+    Args:
+        keys: (n_passages, bands) uint64 band keys.
+        owners: (n_passages,) article index of each passage.
+        max_bucket: see :class:`LSHParams`.
+    Returns:
+        (m, 2) int64 array of article pairs ``i < j``, sorted, unique.
+    """
+    if keys.size == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    flat_keys = keys.ravel()
+    flat_owner = np.repeat(owners.astype(np.int64), keys.shape[1])
+    order = np.lexsort((flat_owner, flat_keys))
+    k, o = flat_keys[order], flat_owner[order]
+    # one entry per (key, owner)
+    keep = np.ones(len(k), dtype=bool)
+    keep[1:] = (k[1:] != k[:-1]) | (o[1:] != o[:-1])
+    k, o = k[keep], o[keep]
+    new_run = np.ones(len(k), dtype=bool)
+    new_run[1:] = k[1:] != k[:-1]
+    run_starts = np.flatnonzero(new_run)
+    run_sizes = np.diff(np.append(run_starts, len(k)))
+    multi = run_sizes >= 2
+    pairs = _pairs_of_runs(o, run_starts[multi], run_sizes[multi], max_bucket)
+    if len(pairs) == 0:
+        return pairs
+    pairs = np.sort(pairs, axis=1)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    return np.unique(pairs, axis=0)

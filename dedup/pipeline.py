@@ -1,0 +1,420 @@
+"""The scan pipeline: read -> profile -> candidates -> verify -> cluster.
+
+Each stage is a function over a batch, timed into ``stats["seconds"]``.
+Per-article work (tokens, sentences, features, signatures) and per-pair work
+(alignment) run in a process pool; everything else is numpy/scipy over the
+whole batch.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from dedup import lsh as lsh_mod
+from dedup import sketch as sketch_mod
+from dedup import tfidf as tfidf_mod
+from dedup import wire as wire_mod
+from dedup.align import Alignment, Side, align, match_score
+from dedup.cluster import cluster
+from dedup.config import Config
+from dedup.model import Article, Match, Report, Skipped
+from dedup.text import segment, tokenize
+
+#: progress(stage, done, total) callback type.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything later stages need of one article (its text is not kept).
+
+    Attributes:
+        length: Characters in the text.
+        sent_starts, sent_ends: Sentence spans.
+        indptr, cols, counts: Term counts per sentence (CSR layout).
+        doc_cols, doc_counts: Term columns of the whole article and their counts.
+        shingles: Sorted unique 32-bit shingle hashes (for exact Jaccard).
+        signatures: (n_windows, num_perm) passage MinHash signatures.
+    """
+
+    length: int
+    sent_starts: np.ndarray
+    sent_ends: np.ndarray
+    indptr: np.ndarray
+    cols: np.ndarray
+    counts: np.ndarray
+    doc_cols: np.ndarray
+    doc_counts: np.ndarray
+    shingles: np.ndarray
+    signatures: np.ndarray
+
+    def side(self) -> Side:
+        return Side(self.length, self.sent_starts, self.sent_ends, self.indptr, self.cols,
+                    self.counts)
+
+
+_MAPPER: tfidf_mod.FeatureMapper | None = None
+
+
+def _mapper() -> tfidf_mod.FeatureMapper:
+    global _MAPPER
+    if _MAPPER is None:
+        _MAPPER = tfidf_mod.FeatureMapper()
+    return _MAPPER
+
+
+def profile(text: str, params: sketch_mod.SketchParams) -> Profile:
+    """The profile of one text."""
+    toks = tokenize(text)
+    sents = segment(text, toks)
+    feats = _mapper().features(text, toks)
+    indptr, cols, counts = tfidf_mod.sentence_terms(feats, sents.token_bounds)
+    content = feats[feats >= 0]
+    doc_cols, doc_counts = np.unique(content, return_counts=True)
+    shingles = sketch_mod.shingle_hashes(toks.hashes, params.shingle_size)
+    signatures, _ = sketch_mod.passage_signatures(shingles, params)
+    shingle_set = np.unique((shingles & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+    return Profile(
+        length=len(text),
+        sent_starts=sents.starts,
+        sent_ends=sents.ends,
+        indptr=indptr,
+        cols=cols,
+        counts=counts,
+        doc_cols=doc_cols.astype(np.int64),
+        doc_counts=doc_counts.astype(np.float32),
+        shingles=shingle_set,
+        signatures=signatures,
+    )
+
+
+def side_of(text: str, params: sketch_mod.SketchParams | None = None) -> Side:
+    """The alignment side of a text (for ``compare`` and doctests)."""
+    return profile(text, params or sketch_mod.SketchParams()).side()
+
+
+# --- process pool plumbing -------------------------------------------------
+
+_SHARED: dict[str, Any] = {}
+
+
+def _workers(config: Config) -> int:
+    return config.workers or max(1, os.cpu_count() or 1)
+
+
+def _fork_context() -> Any:
+    try:
+        return mp.get_context("fork")
+    except ValueError:  # no fork on this platform
+        return None
+
+
+def _profile_range(bounds: tuple[int, int]) -> list[Profile]:
+    texts, params = _SHARED["texts"], _SHARED["sketch"]
+    return [profile(texts[i], params) for i in range(*bounds)]
+
+
+def _align_range(bounds: tuple[int, int]) -> list[Alignment]:
+    profiles, pairs, params = _SHARED["profiles"], _SHARED["pairs"], _SHARED["align"]
+    return [
+        align(profiles[i].side(), profiles[j].side(), params)
+        for i, j in pairs[bounds[0] : bounds[1]].tolist()
+    ]
+
+
+def _run_ranges(
+    fn: Callable[[tuple[int, int]], list[Any]],
+    n: int,
+    workers: int,
+    shared: dict[str, Any],
+    stage: str,
+    progress: Progress | None,
+    min_parallel: int,
+) -> list[Any]:
+    """Apply ``fn`` to index ranges covering 0..n, in order, possibly in forked workers
+    that inherit ``shared`` (no pickling of the inputs)."""
+    _SHARED.clear()
+    _SHARED.update(shared)
+    out: list[Any] = []
+    try:
+        ctx = _fork_context()
+        if workers <= 1 or n < min_parallel or ctx is None:
+            step = max(1, n // 20)
+            for lo in range(0, n, step):
+                out.extend(fn((lo, min(n, lo + step))))
+                if progress:
+                    progress(stage, min(n, lo + step), n)
+            return out
+        step = max(1, min(500, -(-n // (workers * 8))))
+        ranges = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            for part in pool.map(fn, ranges):
+                out.extend(part)
+                if progress:
+                    progress(stage, len(out), n)
+        return out
+    finally:
+        _SHARED.clear()
+
+
+def profiles_of(
+    texts: Sequence[str], config: Config, progress: Progress | None = None
+) -> list[Profile]:
+    """Profiles of many texts, in order, over a process pool."""
+    return _run_ranges(_profile_range, len(texts), _workers(config),
+                       {"texts": texts, "sketch": config.sketch}, "profile", progress, 64)
+
+
+def align_pairs(
+    profiles: Sequence[Profile], pairs: np.ndarray, config: Config,
+    progress: Progress | None = None,
+) -> list[Alignment]:
+    """Alignment of each pair (rows of ``pairs`` index ``profiles``), in order."""
+    return _run_ranges(_align_range, len(pairs), _workers(config),
+                       {"profiles": profiles, "pairs": pairs, "align": config.align},
+                       "verify", progress, 100)
+
+
+# --- stages ----------------------------------------------------------------
+
+
+def doc_matrix(profiles: Sequence[Profile]) -> sp.csr_matrix:
+    """(n_articles, N_FEATURES) term counts."""
+    lengths = np.array([len(p.doc_cols) for p in profiles], dtype=np.int64)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    cols = np.concatenate([p.doc_cols for p in profiles]) if profiles else np.zeros(0, np.int64)
+    vals = np.concatenate([p.doc_counts for p in profiles]) if profiles else np.zeros(0)
+    return sp.csr_matrix((vals, cols, indptr), shape=(len(profiles), tfidf_mod.N_FEATURES))
+
+
+def lsh_candidates(profiles: Sequence[Profile], config: Config) -> np.ndarray:
+    """Article pairs sharing a passage bucket."""
+    bands, rows = lsh_mod.band_params(config.lsh.threshold, config.sketch.num_perm)
+    sigs = [p.signatures for p in profiles]
+    owners = np.repeat(np.arange(len(profiles)), [len(s) for s in sigs])
+    if len(owners) == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    keys = lsh_mod.band_keys(np.concatenate(sigs), bands, rows)
+    return lsh_mod.candidate_pairs(keys, owners, config.lsh.max_bucket)
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Exact Jaccard similarity of two sorted unique shingle arrays."""
+    if len(a) == 0 and len(b) == 0:
+        return 1.0
+    inter = len(np.intersect1d(a, b, assume_unique=True))
+    return inter / (len(a) + len(b) - inter)
+
+
+def build_match(a_id: str, b_id: str, alignment: Alignment, jac: float, cos: float) -> Match:
+    """A match with ``a`` the smaller id (the alignment swapped if needed)."""
+    m = Match(
+        a=a_id, b=b_id, score=match_score(alignment), jaccard=float(min(1.0, jac)),
+        cosine=float(min(1.0, max(0.0, cos))), reuse_a_in_b=alignment.reuse_a_in_b,
+        reuse_b_in_a=alignment.reuse_b_in_a, passages=alignment.passages,
+    )
+    return m if a_id <= b_id else m.swapped()
+
+
+def collect(
+    inputs: Iterable[str | os.PathLike[str] | Article],
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    id_field: str = "id",
+    text_field: str = "text",
+    max_chars: int = 1_000_000,
+    on_skip: Callable[[Skipped], None] | None = None,
+    workers: int = 1,
+) -> tuple[list[Article], list[Skipped]]:
+    """Articles from paths and Article objects; bad inputs reported and skipped."""
+    from dedup.io import read_paths  # the algorithm modules never import io
+
+    skipped: list[Skipped] = []
+
+    def skip(s: Skipped) -> None:
+        skipped.append(s)
+        if on_skip:
+            on_skip(s)
+
+    articles: list[Article] = []
+    seen: dict[str, str] = {}
+    paths: list[str | os.PathLike[str]] = []
+    given: list[Article] = []
+    for item in inputs:
+        if isinstance(item, Article):
+            given.append(item)
+        elif isinstance(item, (str, Path, os.PathLike)):
+            paths.append(item)
+        else:
+            raise TypeError(f"expected a path or an Article, got {type(item).__name__}")
+    stream: list[Iterable[Article]] = [given]
+    if paths:
+        stream.append(read_paths(paths, include=include, exclude=exclude, id_field=id_field,
+                                 text_field=text_field, max_chars=max_chars, on_skip=skip,
+                                 workers=workers))
+    for source in stream:
+        for art in source:
+            if art.id in seen:
+                skip(Skipped(art.path or art.id, f"duplicate id {art.id!r} (first seen in "
+                                                 f"{seen[art.id]})"))
+                continue
+            if not art.text.strip():
+                skip(Skipped(art.path or art.id, "empty"))
+                continue
+            seen[art.id] = art.path or art.id
+            articles.append(art)
+    return articles, skipped
+
+
+def scan(
+    inputs: Iterable[str | os.PathLike[str] | Article],
+    config: Config | None = None,
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    id_field: str = "id",
+    text_field: str = "text",
+    progress: Progress | None = None,
+    on_skip: Callable[[Skipped], None] | None = None,
+) -> Report:
+    """Find reuse among articles: matches, passages, clusters.
+
+    Args:
+        inputs: Paths (files or directories) and/or :class:`Article` objects.
+        config: Settings; defaults to :class:`Config()`.
+        include, exclude: Globs on paths inside directories.
+        id_field, text_field: Field names of JSON/JSONL records.
+        progress: Called as ``progress(stage, done, total)``.
+        on_skip: Called for each input skipped as unreadable.
+
+    Returns:
+        The :class:`Report`.
+
+    Raises:
+        InputError: A path does not exist.
+
+    Example:
+        >>> report = scan(["benchmarks/corpora/alaska-summit"])  # doctest: +SKIP
+        >>> [c.members for c in report.clusters]  # doctest: +SKIP
+    """
+    config = config or Config()
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    articles, skipped = collect(inputs, include=include, exclude=exclude, id_field=id_field,
+                                text_field=text_field, max_chars=config.max_chars,
+                                on_skip=on_skip, workers=_workers(config))
+    seconds["read"] = time.perf_counter() - t0
+    return scan_articles(articles, config, skipped=skipped, seconds=seconds, progress=progress)
+
+
+def scan_articles(
+    articles: Sequence[Article],
+    config: Config,
+    *,
+    skipped: Sequence[Skipped] = (),
+    seconds: dict[str, float] | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    """The pipeline after reading (see :func:`scan`)."""
+    seconds = dict(seconds or {})
+    ids = [a.id for a in articles]
+
+    t = time.perf_counter()
+    profiles = profiles_of([a.text for a in articles], config, progress)
+    seconds["profile"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    lsh_pairs = lsh_candidates(profiles, config)
+    seconds["lsh"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    vectors, _ = tfidf_mod.doc_vectors(doc_matrix(profiles)) if profiles else (None, None)
+    tfidf_pairs = (tfidf_mod.top_k_pairs(vectors, config.tfidf)
+                   if vectors is not None and config.tfidf.top_k > 0
+                   else np.zeros((0, 2), dtype=np.int64))
+    seconds["tfidf"] = time.perf_counter() - t
+
+    pairs = np.unique(np.concatenate([lsh_pairs, tfidf_pairs]), axis=0) \
+        if len(lsh_pairs) + len(tfidf_pairs) else np.zeros((0, 2), dtype=np.int64)
+
+    t = time.perf_counter()
+    alignments = align_pairs(profiles, pairs, config, progress)
+    cosines = (tfidf_mod.pair_cosines(vectors, pairs) if vectors is not None
+               else np.zeros(len(pairs)))
+    matches = []
+    for (i, j), al, cos in zip(pairs.tolist(), alignments, cosines.tolist()):
+        if not al.passages:
+            continue
+        m = build_match(ids[i], ids[j], al,
+                        jaccard(profiles[i].shingles, profiles[j].shingles), cos)
+        if m.score >= config.min_score:
+            matches.append(m)
+    matches.sort(key=lambda m: (-round(m.score, 6), m.a, m.b))
+    seconds["verify"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    credits = {}
+    for art in articles:
+        c = wire_mod.detect(art.text, art.source, art.url)
+        if c is not None:
+            credits[art.id] = c
+    clusters = cluster(ids, matches, config.cluster, credits,
+                       {a.id: a.published for a in articles})
+    seconds["cluster"] = time.perf_counter() - t
+
+    stats: dict[str, Any] = {
+        "articles": len(articles),
+        "skipped": len(skipped),
+        "candidates_lsh": int(len(lsh_pairs)),
+        "candidates_tfidf": int(len(tfidf_pairs)),
+        "candidates": int(len(pairs)),
+        "matches": len(matches),
+        "clusters": len(clusters),
+        "clustered_articles": sum(len(c.members) for c in clusters),
+        "seconds": {k: round(v, 4) for k, v in seconds.items()},
+    }
+    return Report(
+        articles=tuple(articles),
+        matches=tuple(matches),
+        clusters=clusters,
+        stats=stats,
+        skipped=tuple(skipped),
+        wire={k: v.agency for k, v in credits.items()},
+    )
+
+
+def compare(text_a: str, text_b: str, config: Config | None = None, *,
+            a_id: str = "a", b_id: str = "b") -> Match:
+    """Align two texts: both directions' reuse and the passages.
+
+    The match keeps ``a`` as given (not reordered by id). ``cosine`` is the
+    TF-IDF cosine with document frequencies from these two texts alone.
+
+    Example:
+        >>> m = compare("Rain fell on the city all day long, flooding streets.",
+        ...             "Rain fell on the city all day long, flooding streets.")
+        >>> m.reuse_a_in_b
+        1.0
+    """
+    config = config or Config()
+    pa = profile(text_a, config.sketch)
+    pb = profile(text_b, config.sketch)
+    al = align(pa.side(), pb.side(), config.align)
+    vectors, _ = tfidf_mod.doc_vectors(doc_matrix([pa, pb]))
+    cos = float(tfidf_mod.pair_cosines(vectors, np.array([[0, 1]]))[0])
+    return Match(
+        a=a_id, b=b_id, score=match_score(al), jaccard=jaccard(pa.shingles, pb.shingles),
+        cosine=cos, reuse_a_in_b=al.reuse_a_in_b, reuse_b_in_a=al.reuse_b_in_a,
+        passages=al.passages,
+    )

@@ -1,0 +1,148 @@
+"""Word shingles and MinHash signatures, vectorized, compatible with datasketch.
+
+Shingles are word k-grams of normalized tokens, hashed once with numpy (a
+polynomial over the token hashes). Signatures follow datasketch's ``affine32``
+scheme exactly: ``MinHash(num_perm, seed, hashfunc=identity)`` fed the 32-bit
+shingle values gives the same ``hashvalues`` as :func:`minhash` (a test checks
+it), and :func:`to_lean` turns a row into a datasketch ``LeanMinHash``.
+
+Passages are windows of ``window`` shingles every ``stride`` shingles; each
+gets its own signature, so a wire passage inside a longer local story is
+still found by LSH.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash
+
+_SCHEME = "affine32"
+_M1 = np.uint64(0x9E3779B97F4A7C15)
+
+
+@dataclass(frozen=True)
+class SketchParams:
+    """How shingles and signatures are made (the ``sketch`` part of the config)."""
+
+    shingle_size: int = 5
+    num_perm: int = 128
+    seed: int = 1
+    window: int = 50
+    stride: int = 25
+
+
+@lru_cache(maxsize=8)
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's permutation parameters (a, b) for the affine32 scheme."""
+    mh = MinHash(num_perm=num_perm, seed=seed, scheme=_SCHEME)
+    a, b = mh.permutations
+    return a.astype(np.uint32), b.astype(np.uint32)
+
+
+def shingle_hashes(token_hashes: np.ndarray, k: int) -> np.ndarray:
+    """64-bit hashes of the word k-grams (one per position; a text shorter
+    than k tokens gives one shingle of all its tokens, an empty text none)."""
+    n = len(token_hashes)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint64)
+    k_eff = min(k, n)
+    m = n - k_eff + 1
+    with np.errstate(over="ignore"):
+        h = np.zeros(m, dtype=np.uint64)
+        for j in range(k_eff):  # k is small: a loop over offsets, vectorized over shingles
+            h = h * _M1 + token_hashes[j : j + m]
+        h ^= h >> np.uint64(29)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(32)
+    return h
+
+
+def fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, as datasketch applies it before permuting."""
+    h = h.astype(np.uint32, copy=True)
+    with np.errstate(over="ignore"):
+        h ^= h >> np.uint32(16)
+        h *= np.uint32(0x85EBCA6B)
+        h ^= h >> np.uint32(13)
+        h *= np.uint32(0xC2B2AE35)
+        h ^= h >> np.uint32(16)
+    return h
+
+
+def permuted(shingles: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    """The (num_perm, n_shingles) matrix of permuted 32-bit shingle values
+    (one row per permutation, so reductions over shingles are contiguous)."""
+    a, b = permutations(num_perm, seed)
+    hv = fmix32((shingles & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+    with np.errstate(over="ignore"):
+        out = np.outer(a, hv)
+        out += b[:, None]
+    return out
+
+
+def minhash(shingles: np.ndarray, num_perm: int = 128, seed: int = 1) -> np.ndarray:
+    """MinHash signature (uint32, length num_perm) of a set of shingle hashes."""
+    if len(shingles) == 0:
+        return np.full(num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
+    return permuted(shingles, num_perm, seed).min(axis=1)
+
+
+def window_starts(n_shingles: int, window: int, stride: int) -> np.ndarray:
+    """First shingle of each passage window; the last window ends at the text's end."""
+    if n_shingles <= window:
+        return np.zeros(1 if n_shingles else 0, dtype=np.int64)
+    starts = np.arange(0, n_shingles - window + 1, stride, dtype=np.int64)
+    if starts[-1] + window < n_shingles:
+        starts = np.append(starts, n_shingles - window)
+    return starts
+
+
+def passage_signatures(
+    shingles: np.ndarray, params: SketchParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Signatures of the passage windows of one text.
+
+    Returns:
+        (signatures, starts): a (n_windows, num_perm) uint32 array and the
+        first shingle index of each window.
+    """
+    n = len(shingles)
+    starts = window_starts(n, params.window, params.stride)
+    if n == 0:
+        return np.zeros((0, params.num_perm), dtype=np.uint32), starts
+    perm = permuted(shingles, params.num_perm, params.seed)
+    if len(starts) == 1:
+        return perm.min(axis=1)[None, :], starts
+    # min over each window = min of the stride-sized blocks it spans
+    cuts = np.unique(np.concatenate([starts, starts + params.window, [0]]))
+    cuts = cuts[cuts < n]
+    block_min = np.minimum.reduceat(perm, cuts, axis=1).T  # (n_blocks, num_perm)
+    first = np.searchsorted(cuts, starts)
+    last = np.searchsorted(cuts, np.minimum(starts + params.window, n)) - 1
+    out = np.empty((len(starts), params.num_perm), dtype=np.uint32)
+    span = last - first
+    for width in np.unique(span).tolist():  # a few distinct widths: vectorized per width
+        rows = np.flatnonzero(span == width)
+        acc = block_min[first[rows]]
+        for w in range(1, width + 1):
+            acc = np.minimum(acc, block_min[first[rows] + w])
+        out[rows] = acc
+    return out, starts
+
+
+def to_lean(signature: np.ndarray, seed: int = 1) -> LeanMinHash:
+    """A datasketch ``LeanMinHash`` holding this signature (for storage and
+    for datasketch's own ``MinHashLSH``)."""
+    return LeanMinHash(seed=seed, hashvalues=signature.astype(np.uint32), scheme=_SCHEME)
+
+
+def from_lean(lean: LeanMinHash, num_perm: int, seed: int) -> np.ndarray:
+    """The signature of a ``LeanMinHash``; refuses one of another shape or seed."""
+    if len(lean.hashvalues) != num_perm:
+        raise ValueError(f"Expecting minhash with length {num_perm}, got {len(lean.hashvalues)}")
+    if lean.seed != seed:
+        raise ValueError(f"Expecting minhash with seed {seed}, got {lean.seed}")
+    return np.asarray(lean.hashvalues, dtype=np.uint32)

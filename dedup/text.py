@@ -1,0 +1,368 @@
+"""Normalization, tokens and sentences, with offsets into the ORIGINAL text.
+
+A token is a maximal run of word characters (``\\w``, plus combining marks)
+of the original text; each ideograph of a script written without spaces
+(Han, Kana) is a token of its own. Normalization works character by
+character: compatibility decomposition, accents (non-spacing marks) removed,
+casefolded, recomposed, quotes and dashes unified. Because it is a per-character
+map, ``normalize`` is idempotent and a token's normalized form is the
+normalization of its original characters.
+
+Everything is computed over numpy arrays of code points, one text at a time,
+so that tokenizing 30 MB takes well under a second. Nothing here changes the
+text itself: token and sentence spans slice the text as published.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+_WORD_RE = re.compile(r"\w")
+
+# Quotes, apostrophes and dashes that newsrooms use interchangeably.
+_UNIFY = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+        "\u00ab": '"', "\u00bb": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+        "\u2015": "-", "\u2212": "-",
+    }
+)
+
+#: Hash of a token: polynomial over normalized code points mod 2**64, then mixed.
+_P = np.uint64(0x100000001B3)  # odd, so it has an inverse mod 2**64
+_P_INV = np.uint64(pow(int(_P), -1, 1 << 64))
+
+
+def _char_map_once(ch: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", ch)
+    stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return unicodedata.normalize("NFKC", stripped.casefold()).translate(_UNIFY)
+
+
+@cache
+def _char_map(ch: str) -> str:
+    """The normalized form of one character: a fixed point of the map, so that
+    normalizing twice changes nothing."""
+    out = _char_map_once(ch)
+    for _ in range(8):
+        again = "".join(_char_map_once(c) for c in out)
+        if again == out:
+            break
+        out = again
+    return out
+
+
+def _is_solo(cp: int) -> bool:
+    """Characters of scripts written without spaces: one token each."""
+    return (
+        0x3040 <= cp <= 0x30FF  # Hiragana, Katakana
+        or 0x3400 <= cp <= 0x4DBF  # CJK Extension A
+        or 0x4E00 <= cp <= 0x9FFF  # CJK Unified Ideographs
+        or 0xF900 <= cp <= 0xFAFF  # CJK Compatibility Ideographs
+        or 0x20000 <= cp <= 0x2FFFF  # CJK Extensions B+
+    )
+
+
+@cache
+def _char_class(cp: int) -> tuple[bool, bool]:
+    """(is a word character, is a token on its own)."""
+    ch = chr(cp)
+    word = bool(_WORD_RE.match(ch)) or unicodedata.category(ch).startswith("M")
+    return word, word and _is_solo(cp)
+
+
+# ASCII fast path tables.
+_ASCII_WORD = np.array([bool(_WORD_RE.match(chr(c))) for c in range(128)], dtype=bool)
+_ASCII_LOWER = np.array([ord(chr(c).lower()) for c in range(128)], dtype=np.uint64)
+
+
+def normalize(text: str) -> str:
+    """NFKC-compatible folding: accents removed, casefolded, quotes and dashes
+    unified. Idempotent, and applied character by character.
+
+    Example:
+        >>> normalize("“Straße” – Café")
+        '"strasse" - cafe'
+    """
+    if text.isascii():
+        return text.lower()
+    return "".join(c.lower() if c.isascii() else _char_map(c) for c in text)
+
+
+def _mix64(h: np.ndarray) -> np.ndarray:
+    """SplitMix64 finalizer, element-wise (wrapping uint64 arithmetic)."""
+    h = h ^ (h >> np.uint64(30))
+    h = h * np.uint64(0xBF58476D1CE4E5B9)
+    h = h ^ (h >> np.uint64(27))
+    h = h * np.uint64(0x94D049BB133111EB)
+    return h ^ (h >> np.uint64(31))
+
+
+_POW_CACHE: dict[str, np.ndarray] = {}
+
+
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``P**j`` and ``P**-j`` mod 2**64 for j < n (cached, grown by doubling)."""
+    have = _POW_CACHE.get("p")
+    if have is None or len(have) < n:
+        size = max(n, 2 * (len(have) if have is not None else 4096))
+        with np.errstate(over="ignore"):
+            _POW_CACHE["p"] = np.cumprod(np.full(size, _P, dtype=np.uint64)) * _P_INV
+            _POW_CACHE["q"] = np.cumprod(np.full(size, _P_INV, dtype=np.uint64)) * _P
+    return _POW_CACHE["p"], _POW_CACHE["q"]
+
+
+def _poly_hash(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Hash of each slice ``values[s:e]`` (non-empty), vectorized.
+
+    ``H = sum((v[j] + 1) * P**(e-1-j))`` mod 2**64, computed from one
+    cumulative sum of ``(v[j] + 1) * P**-j``, then mixed with the length.
+    """
+    n = len(values)
+    pow_p, pow_q = _powers(n)
+    with np.errstate(over="ignore"):
+        csum = np.cumsum((values + np.uint64(1)) * pow_q[:n], dtype=np.uint64)
+        before = np.where(starts > 0, csum[np.maximum(starts - 1, 0)], np.uint64(0))
+        h = (csum[ends - 1] - before) * pow_p[ends - 1]
+        h = h + (ends - starts).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        return _mix64(h)
+
+
+def token_hash(token: str) -> int:
+    """The 64-bit hash of an already normalized token, as :func:`tokenize` gives it."""
+    if not token:
+        raise ValueError("token_hash needs a non-empty token")
+    cps = np.frombuffer(token.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    h = _poly_hash(cps.astype(np.uint64), np.array([0]), np.array([len(cps)]))
+    return int(h[0])
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Tokens of one text.
+
+    Attributes:
+        starts, ends: Character offsets of each token in the original text.
+        hashes: 64-bit hash of each token's normalized form (uint64).
+    """
+
+    starts: np.ndarray
+    ends: np.ndarray
+    hashes: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+_EMPTY_I = np.zeros(0, dtype=np.int64)
+_EMPTY_TOKENS = Tokens(_EMPTY_I, _EMPTY_I, np.zeros(0, dtype=np.uint64))
+
+
+def tokenize(text: str) -> Tokens:
+    """Tokens of ``text`` with offsets and hashes, vectorized over code points."""
+    if not text:
+        return _EMPTY_TOKENS
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    n = len(cps)
+    if text.isascii():
+        word = _ASCII_WORD[cps]
+        solo = np.zeros(n, dtype=bool)
+        norm_vals = _ASCII_LOWER[cps]
+        exp_len = None
+    else:
+        low = np.minimum(cps, 127)
+        word = _ASCII_WORD[low]
+        solo = np.zeros(n, dtype=bool)
+        norm_vals = _ASCII_LOWER[low]
+        exp_len = None
+        hi_pos = np.flatnonzero(cps >= 128)
+        uniq, inv = np.unique(cps[hi_pos], return_inverse=True)
+        inv = inv.reshape(-1)
+        classes = [_char_class(int(u)) for u in uniq.tolist()]
+        word[hi_pos] = np.array([c[0] for c in classes], dtype=bool)[inv]
+        solo[hi_pos] = np.array([c[1] for c in classes], dtype=bool)[inv]
+        mapped = [_char_map(chr(u)) for u in uniq.tolist()]
+        u_len = np.array([len(m) for m in mapped], dtype=np.int64)
+        if np.all(u_len == 1):
+            norm_vals[hi_pos] = np.array([ord(m) for m in mapped], dtype=np.uint64)[inv]
+        else:
+            lengths = np.ones(n, dtype=np.int64)
+            lengths[hi_pos] = u_len[inv]
+            exp_len = lengths
+            total = int(lengths.sum())
+            owner = np.repeat(np.arange(n), lengths)
+            pos_in = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+            expanded = norm_vals[owner].copy()
+            # code points of each non-ASCII character's normalized form
+            flat = np.array([ord(c) for m in mapped for c in m] or [0], dtype=np.uint64)
+            u_off = np.concatenate([[0], np.cumsum(u_len)[:-1]])
+            char_off = np.zeros(n, dtype=np.int64)
+            char_off[hi_pos] = u_off[inv]
+            is_hi = np.zeros(n, dtype=bool)
+            is_hi[hi_pos] = True
+            hi_exp = is_hi[owner]
+            expanded[hi_exp] = flat[char_off[owner[hi_exp]] + pos_in[hi_exp]]
+            norm_vals = expanded
+    prev_word = np.concatenate([[False], word[:-1]])
+    next_word = np.concatenate([word[1:], [False]])
+    prev_solo = np.concatenate([[False], solo[:-1]])
+    next_solo = np.concatenate([solo[1:], [False]])
+    start_mask = word & (~prev_word | solo | prev_solo)
+    end_mask = word & (~next_word | solo | next_solo)
+    starts = np.flatnonzero(start_mask).astype(np.int64)
+    ends = (np.flatnonzero(end_mask) + 1).astype(np.int64)
+    if len(starts) == 0:
+        return _EMPTY_TOKENS
+    if exp_len is None:
+        hashes = _poly_hash(norm_vals, starts, ends)
+    else:
+        pos = np.concatenate([[0], np.cumsum(exp_len)])
+        ns, ne = pos[starts], pos[ends]
+        keep = ne > ns  # a token of marks only normalizes to nothing
+        starts, ends, ns, ne = starts[keep], ends[keep], ns[keep], ne[keep]
+        if len(starts) == 0:
+            return _EMPTY_TOKENS
+        hashes = _poly_hash(norm_vals, ns, ne)
+    return Tokens(starts, ends, hashes)
+
+
+def tokens(text: str) -> list[str]:
+    """Normalized token strings of ``text``, in order (for display and tests)."""
+    toks = tokenize(text)
+    return [normalize(text[s:e]) for s, e in zip(toks.starts.tolist(), toks.ends.tolist())]
+
+
+# --- sentences -------------------------------------------------------------
+
+#: Sentences shorter than this many tokens are joined to the next one.
+MIN_SENTENCE_TOKENS = 4
+#: Sentences longer than this many tokens are cut into even pieces.
+MAX_SENTENCE_TOKENS = 50
+
+_CLASS_LIMIT = 0x2100
+_ENDER, _CLOSER, _SPACE, _WORDISH = 1, 2, 4, 8
+_CHAR_CLASSES = np.zeros(_CLASS_LIMIT + 1, dtype=np.uint8)
+for _c in ".!?\u2026":
+    _CHAR_CLASSES[ord(_c)] |= _ENDER
+for _c in "\"')]\u201d\u2019\u00bb":
+    _CHAR_CLASSES[ord(_c)] |= _CLOSER
+for _c in " \t\n\r\f\v\u00a0\u2028\u2029":
+    _CHAR_CLASSES[ord(_c)] |= _SPACE
+for _i in range(_CLASS_LIMIT):
+    if _WORD_RE.match(chr(_i)):
+        _CHAR_CLASSES[_i] |= _WORDISH
+_CHAR_CLASSES[_CLASS_LIMIT] = _WORDISH  # anything beyond: treated as a word character
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+# Words after which a period does not end a sentence (before a capital, say).
+ABBREVIATIONS = (
+    "mr mrs ms dr prof st sr jr gen col lt sgt capt cmdr adm gov sen rep rev "
+    "jan feb mar apr jun jul aug sep sept oct nov dec no vs etc inc corp ltd co "
+    "u s k e i a p mt ft"
+).split()
+_ABBREV_HASHES = np.array(sorted(token_hash(a) for a in ABBREVIATIONS), dtype=np.uint64)
+
+
+@dataclass(frozen=True)
+class Sentences:
+    """Sentence segmentation of one text.
+
+    Attributes:
+        starts, ends: Character spans in the original text, one per sentence.
+        token_bounds: ``token_bounds[i]:token_bounds[i+1]`` are the token
+            indices of sentence i (length n + 1).
+    """
+
+    starts: np.ndarray
+    ends: np.ndarray
+    token_bounds: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+def _boundary_offsets(text: str, toks: Tokens) -> tuple[np.ndarray, np.ndarray]:
+    """Character offsets after which a new sentence begins."""
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    n = len(cps)
+    cls = _CHAR_CLASSES[np.minimum(cps, _CLASS_LIMIT)]
+    is_end = (cls & _ENDER) > 0
+    is_close = (cls & _CLOSER) > 0
+    is_space = (cls & _SPACE) > 0
+    cand = np.flatnonzero(is_end)
+    # skip closing quotes/brackets after the punctuation (up to two)
+    after = cand + 1
+    for _ in range(2):
+        inside = after < n
+        step = np.zeros(len(after), dtype=bool)
+        step[inside] = is_close[after[inside]]
+        after = after + step
+    ok = after < n
+    ok[ok] = is_space[after[ok]]
+    cand, after = cand[ok], after[ok]
+    if len(cand) and len(toks):
+        # the token right before the punctuation: an abbreviation does not end a
+        # sentence unless a line break follows
+        idx = np.searchsorted(toks.ends, cand, side="right") - 1
+        has_tok = (idx >= 0) & (toks.ends[np.maximum(idx, 0)] == cand)
+        abbrev = np.zeros(len(cand), dtype=bool)
+        hs = toks.hashes[idx[has_tok]]
+        pos = np.minimum(np.searchsorted(_ABBREV_HASHES, hs), len(_ABBREV_HASHES) - 1)
+        abbrev[has_tok] = _ABBREV_HASHES[pos] == hs
+        newline = cps[after] == 10
+        keep = ~abbrev | newline
+        after = after[keep]
+    blank = [m.end() for m in _BLANK_LINE.finditer(text)]
+    punct = (cls & (_SPACE | _WORDISH)) == 0
+    return np.unique(np.concatenate([after, np.asarray(blank, dtype=np.int64)])), punct
+
+
+def segment(text: str, toks: Tokens | None = None) -> Sentences:
+    """Sentences of ``text`` aligned with its tokens.
+
+    Short sentences are joined with the next, long ones cut, so that every
+    sentence has between MIN_SENTENCE_TOKENS and MAX_SENTENCE_TOKENS tokens
+    (except a short text's only sentence).
+    """
+    if toks is None:
+        toks = tokenize(text)
+    n_tok = len(toks)
+    if n_tok == 0:
+        return Sentences(_EMPTY_I, _EMPTY_I, np.zeros(1, dtype=np.int64))
+    offsets, punct = _boundary_offsets(text, toks)
+    first_tok = np.searchsorted(toks.starts, offsets, side="left")
+    bounds = np.unique(np.concatenate([[0], first_tok, [n_tok]]))
+    # Join short sentences with the next (the last one with the previous).
+    kept = [0]
+    for b in bounds[1:-1].tolist():
+        if b - kept[-1] >= MIN_SENTENCE_TOKENS:
+            kept.append(b)
+    if len(kept) > 1 and n_tok - kept[-1] < MIN_SENTENCE_TOKENS:
+        kept.pop()
+    kept.append(n_tok)
+    final = [kept[0]]
+    for b in kept[1:]:
+        length = b - final[-1]
+        if length > MAX_SENTENCE_TOKENS:
+            pieces = -(-length // MAX_SENTENCE_TOKENS)
+            step = length / pieces
+            start = final[-1]
+            final.extend(start + int(round(k * step)) for k in range(1, pieces))
+        final.append(b)
+    tb = np.asarray(final, dtype=np.int64)
+    starts = toks.starts[tb[:-1]]
+    ends = toks.ends[tb[1:] - 1]
+    # Extend each sentence over its trailing punctuation, up to the next
+    # sentence's first character, so passages read as whole sentences.
+    next_starts = np.append(starts[1:], len(text))
+    idx = np.arange(len(punct) + 1)
+    stop = np.where(np.append(punct, False), len(punct), idx)
+    first_non_punct = np.minimum.accumulate(stop[::-1])[::-1]  # next index not punctuation
+    ends = np.minimum(first_non_punct[ends], next_starts).astype(np.int64)
+    return Sentences(starts, ends, tb)
