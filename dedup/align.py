@@ -27,8 +27,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from dedup.model import Passage
+
+#: Above this many sentence pairs, seeds come from sparse products.
+_DENSE_LIMIT = 40_000
 
 
 @dataclass(frozen=True)
@@ -118,28 +122,46 @@ class _Weights:
         self.n_terms_a, self.n_terms_b = n_terms[:na], n_terms[na:]
         self.n_cols = len(uniq)
         self.rows, self.inv, self.w = rows, inv, w
-        self.dense_a = np.zeros((na, n_shared))
-        self.dense_b = np.zeros((nb, n_shared))
         sel = shared[inv]
-        ra, ca = rows[:split][sel[:split]], shared_id[inv[:split][sel[:split]]]
-        rb, cb = rows[split:][sel[split:]] - na, shared_id[inv[split:][sel[split:]]]
-        self.dense_a[ra, ca] = w[:split][sel[:split]]
-        self.dense_b[rb, cb] = w[split:][sel[split:]]
-        self.bin_a = (self.dense_a > 0).astype(np.float64)
-        self.bin_b = (self.dense_b > 0).astype(np.float64)
-        self._split = split
+        sa, sb = sel[:split], sel[split:]
+        ra, ca, va = rows[:split][sa], shared_id[inv[:split][sa]], w[:split][sa]
+        rb, cb, vb = rows[split:][sb] - na, shared_id[inv[split:][sb]], w[split:][sb]
+        if na * nb <= _DENSE_LIMIT:
+            self.mat_a: np.ndarray | sp.csr_matrix = np.zeros((na, n_shared))
+            self.mat_b: np.ndarray | sp.csr_matrix = np.zeros((nb, n_shared))
+            self.mat_a[ra, ca] = va
+            self.mat_b[rb, cb] = vb
+        else:  # long texts: sparse products over the shared terms only
+            self.mat_a = sp.csr_matrix((va, (ra, ca)), shape=(na, n_shared))
+            self.mat_b = sp.csr_matrix((vb, (rb, cb)), shape=(nb, n_shared))
+        self.n_shared = n_shared
 
     def seeds(self, params: AlignParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if self.dense_a.shape[1] == 0:
+        if self.n_shared == 0:
             z = np.zeros(0, dtype=np.int64)
             return z, z, np.zeros(0)
-        cos = self.dense_a @ self.dense_b.T
-        inter = self.bin_a @ self.bin_b.T
-        denom = self.n_terms_a[:, None] + self.n_terms_b[None, :]
-        denom[denom == 0] = 1.0
-        dice = 2.0 * inter / denom
-        ii, jj = np.nonzero((cos > params.seed_cosine) & (dice > params.seed_dice))
-        return ii.astype(np.int64), jj.astype(np.int64), cos[ii, jj]
+        a, b = self.mat_a, self.mat_b
+        if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+            cos = a @ b.T
+            inter = (a > 0).astype(np.float64) @ (b > 0).astype(np.float64).T
+            ii, jj = np.nonzero(cos > params.seed_cosine)
+            cos_v, inter_v = cos[ii, jj], inter[ii, jj]
+        else:
+            prod = sp.coo_matrix(sp.csr_matrix(a) @ sp.csr_matrix(b).T)
+            keep = prod.data > params.seed_cosine
+            ii, jj, cos_v = prod.row[keep], prod.col[keep], prod.data[keep]
+            bin_a = sp.csr_matrix(a, copy=True)
+            bin_a.data[:] = 1.0
+            bin_b = sp.csr_matrix(b, copy=True)
+            bin_b.data[:] = 1.0
+            inter_m = sp.csr_matrix(bin_a @ bin_b.T)
+            inter_v = np.asarray(inter_m[ii, jj]).ravel()
+        denom = self.n_terms_a[ii] + self.n_terms_b[jj]
+        dice = 2.0 * inter_v / np.maximum(denom, 1.0)
+        ok = dice > params.seed_dice
+        order = np.lexsort((jj[ok], ii[ok]))
+        return (ii[ok][order].astype(np.int64), jj[ok][order].astype(np.int64),
+                cos_v[ok][order])
 
     def range_vector(self, side: str, r0: int, r1: int) -> np.ndarray:
         """Summed weights of sentences r0..r1 (inclusive) of one side, dense."""

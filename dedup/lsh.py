@@ -100,7 +100,7 @@ def candidate_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int = 50) 
 
     Args:
         keys: (n_passages, bands) uint64 band keys.
-        owners: (n_passages,) article index of each passage.
+        owners: (n_passages,) article index of each passage, non-decreasing.
         max_bucket: see :class:`LSHParams`.
     Returns:
         (m, 2) int64 array of article pairs ``i < j``, sorted, unique.
@@ -109,7 +109,9 @@ def candidate_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int = 50) 
         return np.zeros((0, 2), dtype=np.int64)
     flat_keys = keys.ravel()
     flat_owner = np.repeat(owners.astype(np.int64), keys.shape[1])
-    order = np.lexsort((flat_owner, flat_keys))
+    # owners are non-decreasing along the flat array, so a stable sort by key
+    # leaves the owners of each key in order
+    order = np.argsort(flat_keys, kind="stable")
     k, o = flat_keys[order], flat_owner[order]
     # one entry per (key, owner)
     keep = np.ones(len(k), dtype=bool)

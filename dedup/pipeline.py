@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from dedup import lsh as lsh_mod
 from dedup import sketch as sketch_mod
@@ -44,7 +45,9 @@ class Profile:
         indptr, cols, counts: Term counts per sentence (CSR layout).
         doc_cols, doc_counts: Term columns of the whole article and their counts.
         shingles: Sorted unique 32-bit shingle hashes (for exact Jaccard).
-        signatures: (n_windows, num_perm) passage MinHash signatures.
+        signature: MinHash signature of the whole text (num_perm uint32; the
+            minimum of its passage signatures).
+        band_keys: (n_windows, bands) uint64 LSH band keys of its passages.
     """
 
     length: int
@@ -56,7 +59,8 @@ class Profile:
     doc_cols: np.ndarray
     doc_counts: np.ndarray
     shingles: np.ndarray
-    signatures: np.ndarray
+    signature: np.ndarray
+    band_keys: np.ndarray
 
     def side(self) -> Side:
         return Side(self.length, self.sent_starts, self.sent_ends, self.indptr, self.cols,
@@ -73,8 +77,8 @@ def _mapper() -> tfidf_mod.FeatureMapper:
     return _MAPPER
 
 
-def profile(text: str, params: sketch_mod.SketchParams) -> Profile:
-    """The profile of one text."""
+def profile(text: str, params: sketch_mod.SketchParams, bands: tuple[int, int]) -> Profile:
+    """The profile of one text; ``bands`` is LSH's (bands, rows)."""
     toks = tokenize(text)
     sents = segment(text, toks)
     feats = _mapper().features(text, toks)
@@ -83,6 +87,10 @@ def profile(text: str, params: sketch_mod.SketchParams) -> Profile:
     doc_cols, doc_counts = np.unique(content, return_counts=True)
     shingles = sketch_mod.shingle_hashes(toks.hashes, params.shingle_size)
     signatures, _ = sketch_mod.passage_signatures(shingles, params)
+    if len(signatures):
+        signature = signatures.min(axis=0)
+    else:
+        signature = sketch_mod.minhash(shingles, params.num_perm, params.seed)
     shingle_set = np.unique((shingles & np.uint64(0xFFFFFFFF)).astype(np.uint32))
     return Profile(
         length=len(text),
@@ -94,13 +102,19 @@ def profile(text: str, params: sketch_mod.SketchParams) -> Profile:
         doc_cols=doc_cols.astype(np.int64),
         doc_counts=doc_counts.astype(np.float32),
         shingles=shingle_set,
-        signatures=signatures,
+        signature=signature,
+        band_keys=lsh_mod.band_keys(signatures, *bands),
     )
 
 
-def side_of(text: str, params: sketch_mod.SketchParams | None = None) -> Side:
+def side_of(text: str, config: Config | None = None) -> Side:
     """The alignment side of a text (for ``compare`` and doctests)."""
-    return profile(text, params or sketch_mod.SketchParams()).side()
+    config = config or Config()
+    return profile(text, config.sketch, _bands(config)).side()
+
+
+def _bands(config: Config) -> tuple[int, int]:
+    return lsh_mod.band_params(config.lsh.threshold, config.sketch.num_perm)
 
 
 # --- process pool plumbing -------------------------------------------------
@@ -120,8 +134,13 @@ def _fork_context() -> Any:
 
 
 def _profile_range(bounds: tuple[int, int]) -> list[Profile]:
-    texts, params = _SHARED["texts"], _SHARED["sketch"]
-    return [profile(texts[i], params) for i in range(*bounds)]
+    texts, params, bands = _SHARED["texts"], _SHARED["sketch"], _SHARED["bands"]
+    return [profile(texts[i], params, bands) for i in range(*bounds)]
+
+
+def _passage_range(bounds: tuple[int, int]) -> list[np.ndarray]:
+    return [tfidf_mod.passage_block_pairs(_SHARED["keys"], _SHARED["keys_t"], _SHARED["owner"],
+                                          bounds[0], bounds[1], _SHARED["tfidf"])]
 
 
 def _align_range(bounds: tuple[int, int]) -> list[Alignment]:
@@ -140,22 +159,26 @@ def _run_ranges(
     stage: str,
     progress: Progress | None,
     min_parallel: int,
+    step: int | None = None,
 ) -> list[Any]:
     """Apply ``fn`` to index ranges covering 0..n, in order, possibly in forked workers
     that inherit ``shared`` (no pickling of the inputs)."""
     _SHARED.clear()
     _SHARED.update(shared)
     out: list[Any] = []
+    # One BLAS thread per process: the pool already uses every core, and
+    # alignment's many small products only lose time to thread hand-offs.
+    limits = threadpool_limits(limits=1)
     try:
         ctx = _fork_context()
         if workers <= 1 or n < min_parallel or ctx is None:
-            step = max(1, n // 20)
-            for lo in range(0, n, step):
-                out.extend(fn((lo, min(n, lo + step))))
+            serial_step = step or max(1, n // 20)
+            for lo in range(0, n, serial_step):
+                out.extend(fn((lo, min(n, lo + serial_step))))
                 if progress:
-                    progress(stage, min(n, lo + step), n)
+                    progress(stage, min(n, lo + serial_step), n)
             return out
-        step = max(1, min(500, -(-n // (workers * 8))))
+        step = step or max(1, min(500, -(-n // (workers * 8))))
         ranges = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             for part in pool.map(fn, ranges):
@@ -165,6 +188,7 @@ def _run_ranges(
         return out
     finally:
         _SHARED.clear()
+        limits.restore_original_limits()
 
 
 def profiles_of(
@@ -172,7 +196,24 @@ def profiles_of(
 ) -> list[Profile]:
     """Profiles of many texts, in order, over a process pool."""
     return _run_ranges(_profile_range, len(texts), _workers(config),
-                       {"texts": texts, "sketch": config.sketch}, "profile", progress, 64)
+                       {"texts": texts, "sketch": config.sketch, "bands": _bands(config)},
+                       "profile", progress, 64)
+
+
+def passage_candidates(profiles: Sequence[Profile], config: Config,
+                       progress: Progress | None = None) -> np.ndarray:
+    """Article pairs whose passages are TF-IDF nearest neighbours."""
+    params = config.tfidf
+    sentences, owner = sentence_matrix(profiles)
+    if params.passage_top_k == 0 or sentences.shape[0] == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    keys, w_owner = tfidf_mod.passage_keys(sentences, owner, params)
+    shared = {"keys": keys, "keys_t": sp.csr_matrix(keys.T), "owner": w_owner, "tfidf": params}
+    parts = _run_ranges(_passage_range, keys.shape[0], _workers(config), shared, "passages",
+                        progress, 8000, step=4000)
+    found = [p for p in parts if len(p)]
+    return np.unique(np.concatenate(found), axis=0) if found \
+        else np.zeros((0, 2), dtype=np.int64)
 
 
 def align_pairs(
@@ -197,15 +238,27 @@ def doc_matrix(profiles: Sequence[Profile]) -> sp.csr_matrix:
     return sp.csr_matrix((vals, cols, indptr), shape=(len(profiles), tfidf_mod.N_FEATURES))
 
 
+def sentence_matrix(profiles: Sequence[Profile]) -> tuple[sp.csr_matrix, np.ndarray]:
+    """(all sentences, N_FEATURES) term counts and the article of each sentence."""
+    n_sent = np.array([len(p.sent_starts) for p in profiles], dtype=np.int64)
+    owner = np.repeat(np.arange(len(profiles)), n_sent)
+    if not profiles or n_sent.sum() == 0:
+        return sp.csr_matrix((0, tfidf_mod.N_FEATURES)), owner
+    offsets = np.concatenate([[0], np.cumsum([len(p.cols) for p in profiles])])
+    indptr = np.concatenate([[0]] + [p.indptr[1:] + off for p, off in zip(profiles, offsets)])
+    cols = np.concatenate([p.cols for p in profiles])
+    counts = np.concatenate([p.counts for p in profiles])
+    mat = sp.csr_matrix((counts, cols, indptr), shape=(int(n_sent.sum()), tfidf_mod.N_FEATURES))
+    return mat, owner
+
+
 def lsh_candidates(profiles: Sequence[Profile], config: Config) -> np.ndarray:
     """Article pairs sharing a passage bucket."""
-    bands, rows = lsh_mod.band_params(config.lsh.threshold, config.sketch.num_perm)
-    sigs = [p.signatures for p in profiles]
-    owners = np.repeat(np.arange(len(profiles)), [len(s) for s in sigs])
+    keys = [p.band_keys for p in profiles]
+    owners = np.repeat(np.arange(len(profiles)), [len(k) for k in keys])
     if len(owners) == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    keys = lsh_mod.band_keys(np.concatenate(sigs), bands, rows)
-    return lsh_mod.candidate_pairs(keys, owners, config.lsh.max_bucket)
+    return lsh_mod.candidate_pairs(np.concatenate(keys), owners, config.lsh.max_bucket)
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -343,10 +396,12 @@ def scan_articles(
     tfidf_pairs = (tfidf_mod.top_k_pairs(vectors, config.tfidf)
                    if vectors is not None and config.tfidf.top_k > 0
                    else np.zeros((0, 2), dtype=np.int64))
+    passage_pairs = passage_candidates(profiles, config, progress)
     seconds["tfidf"] = time.perf_counter() - t
 
-    pairs = np.unique(np.concatenate([lsh_pairs, tfidf_pairs]), axis=0) \
-        if len(lsh_pairs) + len(tfidf_pairs) else np.zeros((0, 2), dtype=np.int64)
+    found = [p for p in (lsh_pairs, tfidf_pairs, passage_pairs) if len(p)]
+    pairs = np.unique(np.concatenate(found), axis=0) if found \
+        else np.zeros((0, 2), dtype=np.int64)
 
     t = time.perf_counter()
     alignments = align_pairs(profiles, pairs, config, progress)
@@ -378,6 +433,7 @@ def scan_articles(
         "skipped": len(skipped),
         "candidates_lsh": int(len(lsh_pairs)),
         "candidates_tfidf": int(len(tfidf_pairs)),
+        "candidates_passages": int(len(passage_pairs)),
         "candidates": int(len(pairs)),
         "matches": len(matches),
         "clusters": len(clusters),
@@ -408,9 +464,10 @@ def compare(text_a: str, text_b: str, config: Config | None = None, *,
         1.0
     """
     config = config or Config()
-    pa = profile(text_a, config.sketch)
-    pb = profile(text_b, config.sketch)
-    al = align(pa.side(), pb.side(), config.align)
+    pa = profile(text_a, config.sketch, _bands(config))
+    pb = profile(text_b, config.sketch, _bands(config))
+    with threadpool_limits(limits=1):
+        al = align(pa.side(), pb.side(), config.align)
     vectors, _ = tfidf_mod.doc_vectors(doc_matrix([pa, pb]))
     cos = float(tfidf_mod.pair_cosines(vectors, np.array([[0, 1]]))[0])
     return Match(

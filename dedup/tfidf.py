@@ -39,11 +39,24 @@ class TfidfParams:
         top_k: Nearest neighbours kept per article.
         min_cosine: Candidates below this (keyword) cosine are dropped.
         keywords: Terms per article used to find candidates.
+        passage_sentences, passage_stride: Passage windows (in sentences).
+        passage_top_k: Nearest passages (of other articles) kept per passage.
+        passage_min_cosine: Passage candidates below this cosine are dropped.
+        passage_keywords: Terms per passage used to find candidates.
+        passage_max_df: Terms found in more than this share of passages are not
+            used to find candidates (they would cost a quadratic number of
+            products and tell little).
     """
 
     top_k: int = 10
     min_cosine: float = 0.1
     keywords: int = 40
+    passage_sentences: int = 3
+    passage_stride: int = 2
+    passage_top_k: int = 5
+    passage_min_cosine: float = 0.3
+    passage_keywords: int = 12
+    passage_max_df: float = 0.01
 
 
 def sorted_member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
@@ -144,22 +157,36 @@ def doc_vectors(counts: sp.csr_matrix) -> tuple[sp.csr_matrix, TfidfTransformer]
     return sp.csr_matrix(weights, dtype=np.float32), transformer
 
 
+def _rank_in_rows(rows: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Order entries by row, then by descending value (stable: ties keep their
+    order), and the rank of each ordered entry within its row.
+
+    ``rows`` must be non-decreasing. Returns (order, rank).
+    """
+    if len(rows) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    top = float(vals.max())
+    scaled = vals / (top * (1 + 1e-6)) if top > 0 else vals
+    key = rows.astype(np.float64) + (1.0 - scaled.astype(np.float64))
+    order = np.argsort(key, kind="stable")
+    sorted_rows = rows[order]
+    first = np.searchsorted(sorted_rows, sorted_rows, side="left")
+    return order, np.arange(len(order)) - first
+
+
 def keep_top_terms(mat: sp.csr_matrix, m: int) -> sp.csr_matrix:
-    """Each row's m largest entries (ties broken by column), others dropped."""
+    """Each row's m largest entries (ties: lower column first), others dropped."""
     mat = sp.csr_matrix(mat)
-    indptr, indices, data = mat.indptr, mat.indices, mat.data
-    lengths = np.diff(indptr)
+    mat.sort_indices()
+    lengths = np.diff(mat.indptr)
     if lengths.max(initial=0) <= m:
         return mat
-    row_of = np.repeat(np.arange(mat.shape[0]), lengths)
-    # sort within rows by descending weight, then column
-    order = np.lexsort((indices, -data, row_of))
-    rank = np.arange(len(order)) - np.repeat(indptr[:-1], lengths)
-    keep_sorted = rank < m
-    kept = np.sort(order[keep_sorted])
+    rows = np.repeat(np.arange(mat.shape[0]), lengths)
+    order, rank = _rank_in_rows(rows, mat.data)
+    kept = np.sort(order[rank < m])
     new_lengths = np.minimum(lengths, m)
     new_indptr = np.concatenate([[0], np.cumsum(new_lengths)])
-    return sp.csr_matrix((data[kept], indices[kept], new_indptr), shape=mat.shape)
+    return sp.csr_matrix((mat.data[kept], mat.indices[kept], new_indptr), shape=mat.shape)
 
 
 def top_k_pairs(
@@ -186,9 +213,7 @@ def top_k_pairs(
         rows = np.repeat(np.arange(lo, hi), lengths)
         cols = sims.indices.astype(np.int64)
         vals = sims.data
-        # top_k per row: sort by (row, -value, col) and keep the first k of each row
-        order = np.lexsort((cols, -vals, rows))
-        rank = np.arange(len(order)) - np.repeat(sims.indptr[:-1], lengths)
+        order, rank = _rank_in_rows(rows, vals)
         sel = order[rank < params.top_k]
         found.append(np.stack([rows[sel], cols[sel]], axis=1))
     pairs = np.sort(np.concatenate(found), axis=1)
@@ -202,3 +227,102 @@ def pair_cosines(vectors: sp.csr_matrix, pairs: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.float64)
     prod = vectors[pairs[:, 0]].multiply(vectors[pairs[:, 1]])
     return np.clip(np.asarray(prod.sum(axis=1)).ravel(), 0.0, 1.0)
+
+
+def window_matrix(sent_owner: np.ndarray, size: int, stride: int) -> tuple[sp.csr_matrix,
+                                                                          np.ndarray]:
+    """Indicator matrix of sentence windows that stay within one article.
+
+    Returns:
+        (windows x sentences indicator, owner of each window).
+    """
+    n = len(sent_owner)
+    if n == 0:
+        return sp.csr_matrix((0, 0)), np.zeros(0, dtype=np.int64)
+    bounds = np.flatnonzero(np.diff(sent_owner)) + 1
+    first = np.concatenate([[0], bounds])
+    last = np.concatenate([bounds, [n]])
+    lengths = last - first
+    # windows per article: starts every `stride`, the last one ending at the article's end
+    counts = np.maximum(1, -(-(lengths - size) // stride) + 1)
+    counts[lengths <= size] = 1
+    w_owner_idx = np.repeat(np.arange(len(first)), counts)
+    k = np.arange(len(w_owner_idx)) - np.repeat(np.cumsum(counts) - counts, counts)
+    w_start = first[w_owner_idx] + np.minimum(k * stride, np.maximum(lengths[w_owner_idx] - size,
+                                                                     0))
+    w_len = np.minimum(size, lengths[w_owner_idx])
+    rows = np.repeat(np.arange(len(w_start)), w_len)
+    cols = np.repeat(w_start, w_len) + (np.arange(len(rows)) - np.repeat(np.cumsum(w_len) - w_len,
+                                                                        w_len))
+    ind = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
+                        shape=(len(w_start), n))
+    return ind, sent_owner[w_start]
+
+
+def passage_keys(
+    sentences: sp.csr_matrix, sent_owner: np.ndarray, params: TfidfParams
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Unit-length keyword vectors of passage windows and the article of each.
+
+    Args:
+        sentences: (n_sentences, N_FEATURES) term counts of all sentences.
+        sent_owner: Article index of each sentence (non-decreasing).
+    """
+    ind, owner = window_matrix(sent_owner, params.passage_sentences, params.passage_stride)
+    counts = sp.csr_matrix(ind @ sentences)
+    weights = sp.csr_matrix(
+        TfidfTransformer(sublinear_tf=True, norm="l2").fit_transform(counts), dtype=np.float32
+    )
+    max_df = max(2, int(params.passage_max_df * weights.shape[0]))
+    df = np.bincount(weights.indices, minlength=weights.shape[1])
+    weights.data[df[weights.indices] > max_df] = 0
+    weights.eliminate_zeros()
+    keys = keep_top_terms(weights, params.passage_keywords)
+    # re-normalize the kept terms so the threshold reads as a cosine
+    norms = np.sqrt(np.asarray(keys.multiply(keys).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1.0 / norms) @ keys, dtype=np.float32), owner
+
+
+def passage_block_pairs(
+    keys: sp.csr_matrix, keys_t: sp.csr_matrix, owner: np.ndarray, lo: int, hi: int,
+    params: TfidfParams,
+) -> np.ndarray:
+    """Article pairs from passages lo..hi-1 and their nearest passages elsewhere."""
+    sims = sp.csr_matrix(keys[lo:hi] @ keys_t)
+    strong = np.flatnonzero(sims.data >= params.passage_min_cosine)
+    rows = lo + np.searchsorted(sims.indptr, strong, side="right") - 1
+    cols = sims.indices[strong].astype(np.int64)
+    vals = sims.data[strong]
+    ok = owner[rows] != owner[cols]
+    rows, cols, vals = rows[ok], cols[ok], vals[ok]
+    if len(rows) == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    order, rank = _rank_in_rows(rows, vals)
+    sel = order[rank < params.passage_top_k]
+    pairs = np.sort(np.stack([owner[rows[sel]], owner[cols[sel]]], axis=1), axis=1)
+    return np.unique(pairs, axis=0)
+
+
+def passage_pairs(
+    sentences: sp.csr_matrix, sent_owner: np.ndarray, params: TfidfParams, chunk: int = 4000
+) -> np.ndarray:
+    """Article pairs with passages (sentence windows) of high TF-IDF cosine.
+
+    A rewritten wire passage inside a longer story shares its rare terms with
+    the original passage even when few word sequences survive. (The pipeline
+    runs the blocks of :func:`passage_block_pairs` in its process pool; this
+    is the single-process form.)
+
+    Returns:
+        (m, 2) int64 array of article pairs ``i < j``, sorted, unique.
+    """
+    if params.passage_top_k == 0 or sentences.shape[0] == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    keys, owner = passage_keys(sentences, sent_owner, params)
+    keys_t = sp.csr_matrix(keys.T)
+    found = [passage_block_pairs(keys, keys_t, owner, lo, min(keys.shape[0], lo + chunk), params)
+             for lo in range(0, keys.shape[0], chunk)]
+    pairs = np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
+    return np.unique(pairs, axis=0) if len(pairs) else pairs
+
