@@ -37,16 +37,29 @@ _DENSE_LIMIT = 40_000
 
 @dataclass(frozen=True)
 class AlignParams:
-    """The ``align`` part of the config (defaults calibrated in benchmarks/)."""
+    """The ``align`` part of the config (defaults calibrated in benchmarks/).
+
+    A passage is kept when its longer side has ``min_passage_chars`` and either
+    it chains at least two sentences on both sides with a word-bigram overlap
+    of ``chain_min_overlap`` (or similarity ``chain_alt_similarity``), or it is
+    a single sentence with similarity ``single_similarity``, bigram overlap
+    ``single_overlap`` and at most ``max_quoted`` of it inside quotation marks
+    (independent reports quote the same speakers word for word).
+    """
 
     seed_cosine: float = 0.33
     seed_dice: float = 0.33
     max_gap: int = 4
     min_passage_similarity: float = 0.34
-    min_passage_chars: int = 150
+    min_passage_chars: int = 100
     min_seeds: int = 1
     summary_gap: int = 24
     summary_ratio: float = 0.5
+    chain_min_overlap: float = 0.15
+    chain_alt_similarity: float = 0.5
+    single_similarity: float = 0.6
+    single_overlap: float = 0.6
+    max_quoted: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,9 @@ class Side:
         starts, ends: Character spans of its sentences.
         indptr, cols, counts: Term counts per sentence, in CSR layout
             (sentence k has terms ``cols[indptr[k]:indptr[k+1]]``).
+        token_bounds: Sentence k has tokens ``token_bounds[k]:token_bounds[k+1]``.
+        bigrams: Hash of each word bigram (token t and t+1), uint64.
+        quoted: Share of each sentence's characters inside quotation marks.
     """
 
     length: int
@@ -66,6 +82,14 @@ class Side:
     indptr: np.ndarray
     cols: np.ndarray
     counts: np.ndarray
+    token_bounds: np.ndarray
+    bigrams: np.ndarray
+    quoted: np.ndarray
+
+    def bigram_set(self, s0: int, s1: int) -> np.ndarray:
+        """Unique bigram hashes inside sentences s0..s1 (inclusive)."""
+        lo, hi = int(self.token_bounds[s0]), int(self.token_bounds[s1 + 1]) - 1
+        return np.unique(self.bigrams[lo:max(lo, hi)])
 
     @property
     def n_sentences(self) -> int:
@@ -183,11 +207,13 @@ def seeds(a: Side, b: Side, params: AlignParams) -> tuple[np.ndarray, np.ndarray
     return _Weights(a, b).seeds(params)
 
 
-def _split(group: np.ndarray, key: np.ndarray, max_gap: int) -> list[np.ndarray]:
-    """Split seed indices ``group`` where ``key`` jumps by more than max_gap + 1."""
-    order = group[np.argsort(key[group], kind="stable")]
-    k = key[order]
-    cut = np.flatnonzero(np.diff(k) > max_gap + 1) + 1
+def _split(group: np.ndarray, key: np.ndarray, other: np.ndarray, max_gap: int) -> list[np.ndarray]:
+    """Split seed indices ``group`` (ordered by ``key``) where ``key`` jumps by
+    more than max_gap + 1, or where ``other`` jumps backwards by more (a moved
+    paragraph starts a passage of its own; forward gaps are the other pass's job)."""
+    order = group[np.lexsort((other[group], key[group]))]
+    k, o = key[order], other[order]
+    cut = np.flatnonzero((np.diff(k) > max_gap + 1) | (np.diff(o) < -(max_gap + 1))) + 1
     return np.split(order, cut)
 
 
@@ -196,10 +222,10 @@ def _cluster(si: np.ndarray, sj: np.ndarray, members: np.ndarray, max_gap: int) 
     groups = [members]
     for _ in range(20):
         changed = False
-        for key in (si, sj):
+        for key, other in ((si, sj), (sj, si)):
             nxt: list[np.ndarray] = []
             for g in groups:
-                parts = _split(g, key, max_gap)
+                parts = _split(g, key, other, max_gap)
                 changed |= len(parts) > 1
                 nxt.extend(parts)
             groups = nxt
@@ -226,6 +252,8 @@ class _Aligner:
     def fragments(self, max_gap: int) -> list[tuple[int, int, int, int, float, int]]:
         """(i0, i1, j0, j1, similarity, n_seeds) for each validated group."""
         out: list[tuple[int, int, int, int, float, int]] = []
+        if len(self.si) == 0:
+            return out
         todo = [(np.arange(len(self.si)), max_gap)]
         while todo:
             members, gap = todo.pop()
@@ -242,14 +270,26 @@ class _Aligner:
     def passages(self, max_gap: int) -> list[tuple[int, int, int, int, float, int]]:
         frags = self.fragments(max_gap)
         frags = _resolve_overlaps(frags)
+        return [f for f in frags if self.accept(*f)]
+
+    def accept(self, i0: int, i1: int, j0: int, j1: int, sim: float, n: int) -> bool:
+        """Whether a fragment is reuse rather than a shared topic or quote."""
         p = self.params
-        kept = []
-        for i0, i1, j0, j1, sim, n in frags:
-            a_len = int(self.a.ends[i1] - self.a.starts[i0])
-            b_len = int(self.b.ends[j1] - self.b.starts[j0])
-            if n >= p.min_seeds and min(a_len, b_len) >= p.min_passage_chars:
-                kept.append((i0, i1, j0, j1, sim, n))
-        return kept
+        a_len = int(self.a.ends[i1] - self.a.starts[i0])
+        b_len = int(self.b.ends[j1] - self.b.starts[j0])
+        if n < p.min_seeds or max(a_len, b_len) < p.min_passage_chars:
+            return False
+        inside = (self.si >= i0) & (self.si <= i1) & (self.sj >= j0) & (self.sj <= j1)
+        chain = min(len(np.unique(self.si[inside])), len(np.unique(self.sj[inside])))
+        ba, bb = self.a.bigram_set(i0, i1), self.b.bigram_set(j0, j1)
+        overlap = (len(np.intersect1d(ba, bb, assume_unique=True)) / min(len(ba), len(bb))
+                   if len(ba) and len(bb) else 0.0)
+        if chain >= 2:
+            return overlap >= p.chain_min_overlap or sim >= p.chain_alt_similarity
+        quoted = max(float(self.a.quoted[i0 : i1 + 1].mean()),
+                     float(self.b.quoted[j0 : j1 + 1].mean()))
+        return sim >= p.single_similarity and overlap >= p.single_overlap \
+            and quoted <= p.max_quoted
 
 
 def _resolve_overlaps(

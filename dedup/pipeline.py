@@ -48,6 +48,7 @@ class Profile:
         signature: MinHash signature of the whole text (num_perm uint32; the
             minimum of its passage signatures).
         band_keys: (n_windows, bands) uint64 LSH band keys of its passages.
+        token_bounds, bigrams, quoted: see :class:`dedup.align.Side`.
     """
 
     length: int
@@ -61,10 +62,13 @@ class Profile:
     shingles: np.ndarray
     signature: np.ndarray
     band_keys: np.ndarray
+    token_bounds: np.ndarray
+    bigrams: np.ndarray
+    quoted: np.ndarray
 
     def side(self) -> Side:
         return Side(self.length, self.sent_starts, self.sent_ends, self.indptr, self.cols,
-                    self.counts)
+                    self.counts, self.token_bounds, self.bigrams, self.quoted)
 
 
 _MAPPER: tfidf_mod.FeatureMapper | None = None
@@ -104,7 +108,30 @@ def profile(text: str, params: sketch_mod.SketchParams, bands: tuple[int, int]) 
         shingles=shingle_set,
         signature=signature,
         band_keys=lsh_mod.band_keys(signatures, *bands),
+        token_bounds=sents.token_bounds,
+        bigrams=sketch_mod.shingle_hashes(toks.hashes, 2) if len(toks) > 1
+        else np.zeros(0, dtype=np.uint64),
+        quoted=quoted_share(text, sents.starts, sents.ends),
     )
+
+
+_QUOTE_CHARS = np.array([ord(c) for c in "\"\u201c\u201d\u00ab\u00bb\u201e"], dtype=np.uint32)
+
+
+def quoted_share(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Share of each span's characters inside quotation marks (quotes paired in order)."""
+    if len(starts) == 0:
+        return np.zeros(0)
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    marks = np.flatnonzero(np.isin(cps, _QUOTE_CHARS))
+    delta = np.zeros(len(cps) + 1, dtype=np.int64)
+    opens, closes = marks[0::2], marks[1::2]
+    opens = opens[: len(closes)]
+    np.add.at(delta, opens, 1)
+    np.add.at(delta, closes + 1, -1)
+    inside = np.concatenate([[0], np.cumsum(np.cumsum(delta[:-1]) > 0)])
+    span = np.maximum(ends - starts, 1)
+    return (inside[ends] - inside[starts]) / span
 
 
 def side_of(text: str, config: Config | None = None) -> Side:

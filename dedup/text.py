@@ -366,3 +366,6 @@ def segment(text: str, toks: Tokens | None = None) -> Sentences:
     first_non_punct = np.minimum.accumulate(stop[::-1])[::-1]  # next index not punctuation
     ends = np.minimum(first_non_punct[ends], next_starts).astype(np.int64)
     return Sentences(starts, ends, tb)
+
+#: Splits a text into words and the pieces between them (for display).
+TOKEN_SPLIT = re.compile(r"(\w+)")

@@ -48,7 +48,7 @@ class TfidfParams:
             products and tell little).
     """
 
-    top_k: int = 10
+    top_k: int = 5
     min_cosine: float = 0.1
     keywords: int = 40
     passage_sentences: int = 3

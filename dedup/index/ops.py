@@ -1,0 +1,1072 @@
+"""Add, query, prune, export and stats: the scan pipeline against a stored index.
+
+A batch of new articles goes through the same stages as ``dedup scan``
+(profile -> candidates -> verify -> cluster) with the index standing in for
+the articles seen before:
+
+* **profile**: :func:`dedup.pipeline.profiles_of`, before any lock is taken.
+* **candidates**, each generator run over the batch and, through the inverted
+  tables, over the stored articles:
+
+  - *LSH*: the passages' band keys looked up in ``band_keys``. A bucket with
+    at most ``lsh.max_bucket`` stored articles gives all its pairs, a larger
+    one links to its first and last stored member (the chain and star of
+    :func:`dedup.lsh.candidate_pairs`).
+  - *article TF-IDF*: each new article's top ``tfidf.keywords`` terms, weighted
+    with document frequencies of the whole index (the ``terms`` table plus the
+    batch), against the stored keywords of the old articles; its
+    ``tfidf.top_k`` nearest of old and new articles are candidates, and so is
+    an old article whose own top k the new one enters (its best cosines are
+    kept with it).
+  - *passage TF-IDF*: sentence windows as in
+    :func:`dedup.tfidf.passage_keys`, with passage frequencies of the whole
+    index, against the stored passage keywords; each new passage's
+    ``tfidf.passage_top_k`` nearest passages.
+
+* **verify**: stored profiles of the old candidates are loaded and every pair
+  is aligned with :func:`dedup.align.align` (old article first, as a scan of
+  the corpus in the order it was indexed would), then scored; ``cosine`` uses
+  the document frequencies of the index after the batch.
+* **cluster**: clusters touched by the batch (those of matched old articles,
+  and of articles replaced or removed) are recomputed as connected components
+  of their stored and new matches; a cluster keeps its id while it lives
+  (merged clusters keep the smallest), and its likely original is chosen by
+  :func:`dedup.cluster.likely_original` as in a scan.
+
+Agreement with ``dedup scan``
+=============================
+Alignment is a pure function of the two texts, so a pair verified both ways
+gets the same ``score``, ``jaccard``, reuse shares and passages. The matched
+pairs can differ only where candidate generation differs:
+
+* TF-IDF weights use the term statistics of the index *when each article was
+  added*, not of the final corpus; stored keyword weights are not re-weighted
+  as the index grows, and terms dropped as too frequent
+  (``tfidf.passage_max_df``) depend on the index size at the time;
+* a new passage looks for its nearest stored passages, but an old passage
+  does not look again for its own nearest among the new ones (at article level
+  it does, through its stored best cosines);
+* LSH buckets over ``lsh.max_bucket``: a scan links a chain and a star over the
+  final bucket; the index links all pairs while a bucket is small, then the
+  first and last member;
+* keyword weights are stored quantized to 1/32767.
+
+So the index proposes about what a scan of the same articles would, and
+``cosine`` (whole-article TF-IDF, statistics of the moment) may differ a
+little. On the test corpora both give the same pairs and clusters.
+
+Batches are atomic: everything after profiling runs in one ``BEGIN
+IMMEDIATE`` transaction, so a killed run leaves the index as before it, and a
+concurrent run waits, then sees this batch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from dedup import pipeline
+from dedup import tfidf as tfidf_mod
+from dedup import wire as wire_mod
+from dedup.cluster import likely_original, parse_published
+from dedup.config import Config
+from dedup.errors import ConfigError
+from dedup.index.store import (
+    PASSAGE_BITS,
+    ClusterRow,
+    Index,
+    MatchRow,
+    NewArticle,
+    StoredArticle,
+    content_hash,
+    encode_arrays,
+    encode_profile,
+    encode_signature,
+    file_bytes,
+)
+from dedup.model import Article, Match, Skipped
+from dedup.pipeline import Profile
+from dedup.wire import WireCredit
+
+#: Seconds to sleep inside the open transaction, just before COMMIT (tests
+#: use it to kill a run mid-batch, or to hold the lock).
+SLEEP_ENV = "DEDUP_TEST_SLEEP_BEFORE_COMMIT"
+
+_EMPTY_PAIRS = np.zeros((0, 2), dtype=np.int64)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"h": 3600.0, "d": 86400.0, "w": 7 * 86400.0}
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class MatchRef:
+    """A match seen from one article of the batch.
+
+    Attributes:
+        id: The other article.
+        score: The match score.
+        reuse_a_in_b: Share of this article found in the other.
+        reuse_b_in_a: Share of the other article found in this one.
+        indexed: The other article was already in the index and is not part
+            of this batch.
+    """
+
+    id: str
+    score: float
+    reuse_a_in_b: float
+    reuse_b_in_a: float
+    indexed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "score": round(self.score, 4),
+                "reuse_a_in_b": round(self.reuse_a_in_b, 4),
+                "reuse_b_in_a": round(self.reuse_b_in_a, 4)}
+
+
+@dataclass(frozen=True)
+class ArticleResult:
+    """What the index says about one article of a batch.
+
+    Attributes:
+        id, url, published: The article.
+        status: ``"new"``, ``"updated"`` (its id was indexed with another
+            text) or ``"unchanged"`` (same id and text already indexed: its
+            stored matches are reported).
+        matches: Its matches, best first.
+        cluster: Its cluster id, or None.
+        source: The likely original of that cluster, or None.
+    """
+
+    id: str
+    url: str | None
+    published: str | None
+    status: str
+    matches: tuple[MatchRef, ...]
+    cluster: int | None
+    source: str | None
+
+    @property
+    def reuses_indexed(self) -> bool:
+        """Whether it matches an article indexed before, outside this batch."""
+        return any(m.indexed for m in self.matches)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "url": self.url, "published": self.published,
+                "status": self.status, "matches": [m.to_dict() for m in self.matches],
+                "cluster": self.cluster, "source": self.source}
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """The outcome of :func:`add` or :func:`query`.
+
+    Attributes:
+        articles: One result per article, in input order.
+        skipped: Inputs that could not be read (passed through from reading).
+        stats: Counts (``new``, ``updated``, ``unchanged``, candidates,
+            matches) and per-stage ``seconds``.
+    """
+
+    articles: tuple[ArticleResult, ...]
+    skipped: tuple[Skipped, ...] = ()
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def reuses_indexed(self) -> bool:
+        """Whether any article of the batch matches one indexed before."""
+        return any(a.reuses_indexed for a in self.articles)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def add(index: Index, articles: Sequence[Article], config: Config | None = None, *,
+        skipped: Sequence[Skipped] = ()) -> BatchResult:
+    """Match a batch against the index and each other, then add it, atomically.
+
+    An article whose id is indexed with the same text is left as it is
+    (``unchanged``); with another text, its old version is replaced
+    (``updated``).
+
+    Args:
+        index: An index opened with the same ``config``.
+        articles: The batch (ids unique).
+        config: Settings; defaults to ``Config()``.
+        skipped: Inputs skipped while reading, carried into the result.
+
+    Returns:
+        The :class:`BatchResult`.
+
+    Raises:
+        IndexError_: The lock wait expired or the file cannot be written.
+
+    Example:
+        >>> with Index.open("crawl.db", create=True) as idx:  # doctest: +SKIP
+        ...     result = add(idx, articles)
+    """
+    return _run(index, articles, config or Config(), write=True, skipped=skipped)
+
+
+def query(index: Index, articles: Sequence[Article], config: Config | None = None, *,
+          skipped: Sequence[Skipped] = ()) -> BatchResult:
+    """What :func:`add` would report for a batch, without changing the index.
+
+    An article whose id is indexed with another text is matched as if it
+    replaced that version.
+    """
+    return _run(index, articles, config or Config(), write=False, skipped=skipped)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration such as ``30d``, ``12h`` or ``2w``.
+
+    Raises:
+        ConfigError: Not a number followed by h, d or w.
+
+    Example:
+        >>> parse_duration("2d")
+        172800.0
+    """
+    m = _DURATION.match(text)
+    if not m:
+        raise ConfigError(f"invalid duration {text!r}: expected a number followed by "
+                          "h, d or w (e.g. 30d)")
+    return float(m.group(1)) * _UNIT_SECONDS[m.group(2).lower()]
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """What :func:`prune` removed."""
+
+    removed: int
+    remaining: int
+    clusters_changed: int
+
+
+def prune(index: Index, older_than: float, *, now: float | None = None) -> PruneResult:
+    """Remove articles published (or, without a date, added) more than
+    ``older_than`` seconds before ``now``, with their keys, matches and
+    cluster memberships; the clusters they leave are recomputed.
+
+    One transaction: a killed prune removes nothing.
+    """
+    cutoff = (time.time() if now is None else now) - older_than
+    with index.transaction(write=True):
+        pks = index.aged_before(cutoff)
+        total, _ = index.counts()
+        affected: set[int] = set()
+        if pks:
+            affected = _remove(index, pks, scan=len(pks) * 10 > total)
+        clustering = _recluster(index, [], [], [], set(), affected, set(), 0.0, write=True)
+        if pks or clustering.changed:
+            _write_clusters(index, clustering, {})
+        _pause_before_commit()
+    index.checkpoint()
+    return PruneResult(len(pks), total - len(pks), len(clustering.changed))
+
+
+def export(index: Index) -> Iterator[dict[str, Any]]:
+    """Every indexed article with its metadata and cluster, ordered by id."""
+    for (aid, title, url, published, source, added, chars, digest, wire, cluster,
+         cluster_source) in index.iter_export():
+        yield {
+            "id": aid, "title": title, "url": url, "published": published, "source": source,
+            "added": datetime.fromtimestamp(added, timezone.utc).isoformat(timespec="seconds"),
+            "chars": chars, "content_hash": bytes(digest).hex(), "wire": wire,
+            "cluster": cluster, "cluster_source": cluster_source,
+        }
+
+
+def stats(index: Index) -> dict[str, Any]:
+    """Counts, file size and settings of an index."""
+    n, passages = index.counts()
+    row = index.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM clusters").fetchone()
+    n_matches = index.execute("SELECT COUNT(*) FROM matches").fetchone()[0]
+    size = file_bytes(index.path)
+    meta = index.meta()
+    return {
+        "path": str(index.path),
+        "schema_version": int(meta.get("schema_version", "0")),
+        "articles": n,
+        "passages": passages,
+        "matches": int(n_matches),
+        "clusters": int(row[0]),
+        "clustered_articles": int(row[1]),
+        "file_bytes": size,
+        "bytes_per_article": round(size / n) if n else None,
+        "settings": dict(index.settings),
+    }
+
+
+# --------------------------------------------------------------------------- one batch
+
+
+@dataclass
+class _Found:
+    """Candidates of a batch and what must be stored for its articles."""
+
+    batch_pairs: np.ndarray = field(default_factory=lambda: _EMPTY_PAIRS)
+    old_pairs: np.ndarray = field(default_factory=lambda: _EMPTY_PAIRS)
+    counts: dict[str, int] = field(default_factory=dict)
+    doc_posting: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    passage_posting: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+    passage_df: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    n_passages: np.ndarray | None = None
+    neighbours: list[np.ndarray] = field(default_factory=list)
+    old_neighbours: dict[int, np.ndarray] = field(default_factory=dict)
+    doc_df: tuple[np.ndarray, np.ndarray] | None = None
+
+
+@dataclass
+class _Clustering:
+    """Recomputed clusters: id -> (members, source, reason); each node's cluster."""
+
+    clusters: dict[int, tuple[tuple[str, ...], str | None, str | None]]
+    node_cluster: dict[str, int | None]
+    id_to_pk: dict[str, int]
+    removed: set[int]
+    changed: set[int]
+
+
+def _run(index: Index, articles: Sequence[Article], config: Config, *, write: bool,
+         skipped: Sequence[Skipped]) -> BatchResult:
+    seconds: dict[str, float] = {}
+    ids = [a.id for a in articles]
+    if len(set(ids)) != len(ids):
+        dup = sorted({i for i in ids if ids.count(i) > 1})[0]
+        raise ConfigError(f"duplicate article id {dup!r} in one batch")
+    hashes = [content_hash(a.text) for a in articles]
+
+    t = time.perf_counter()
+    known = index.find_ids(ids)
+    todo = [i for i, a in enumerate(articles) if known.get(a.id, (0, b""))[1] != hashes[i]]
+    profiles = dict(zip(todo, pipeline.profiles_of([articles[i].text for i in todo], config)))
+    seconds["profile"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    with index.transaction(write=write):
+        seconds["lock"] = time.perf_counter() - t
+        known = index.find_ids(ids)  # again, under the lock
+        status = ["new" if a.id not in known else
+                  "unchanged" if known[a.id][1] == hashes[i] else "updated"
+                  for i, a in enumerate(articles)]
+        work = [i for i, s in enumerate(status) if s != "unchanged"]
+        late = [i for i in work if i not in profiles]
+        profiles.update(zip(late, pipeline.profiles_of([articles[i].text for i in late],
+                                                       config)))
+        replaced = [known[articles[i].id][0] for i in work if status[i] == "updated"]
+        unchanged_pks = [known[articles[i].id][0] for i, s in enumerate(status)
+                         if s == "unchanged"]
+        excluded: set[int] = set()
+        affected: set[int] = set()
+        if replaced:
+            old_rows = index.articles(replaced)
+            affected = {r.cluster for r in old_rows.values() if r.cluster is not None}
+            if write:
+                _remove(index, replaced, scan=False)
+            else:
+                excluded = set(replaced)
+        stored_refs = _stored_refs(index, unchanged_pks, set(ids))
+        new_articles = [articles[i] for i in work]
+        new_profiles = [profiles[i] for i in work]
+
+        t = time.perf_counter()
+        found = _candidates(index, new_profiles, config, excluded)
+        seconds["candidates"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        matches, old_rows_by_pk = _verify(index, new_articles, new_profiles, found, config,
+                                          excluded)
+        seconds["verify"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        credits = [wire_mod.detect(a.text, a.source, a.url) for a in new_articles]
+        matched_ids = {x for m in matches for x in (m.a, m.b)}
+        matched_old = {r.pk for r in old_rows_by_pk.values() if r.id in matched_ids}
+        clustering = _recluster(index, new_articles, credits, matches, matched_old, affected,
+                                excluded, config.cluster.min_score, write=write)
+        seconds["cluster"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        if write:
+            pks = _write(index, new_articles, new_profiles, credits, found, matches, config)
+            _write_clusters(index, clustering, dict(zip((a.id for a in new_articles), pks)))
+        seconds["write"] = time.perf_counter() - t
+        results = _results(articles, status, matches, stored_refs, clustering, index,
+                           unchanged_pks, known)
+        if write:
+            _pause_before_commit()
+    if write and work:
+        index.checkpoint()
+
+    stats = {
+        "articles": len(articles),
+        "new": status.count("new"),
+        "updated": status.count("updated"),
+        "unchanged": status.count("unchanged"),
+        "skipped": len(skipped),
+        **found.counts,
+        "matches": len(matches),
+        "reusing_indexed": sum(r.reuses_indexed for r in results),
+        "seconds": {k: round(v, 4) for k, v in seconds.items()},
+    }
+    return BatchResult(tuple(results), tuple(skipped), stats)
+
+
+def _pause_before_commit() -> None:
+    value = os.environ.get(SLEEP_ENV)
+    if value:
+        print(f"dedup: {SLEEP_ENV}: sleeping {value} s before commit", file=sys.stderr,
+              flush=True)
+        time.sleep(float(value))
+
+
+# --------------------------------------------------------------------------- candidates
+
+
+def _idf(df: np.ndarray, n: int) -> np.ndarray:
+    """scikit-learn's smoothed idf: ``ln((1 + n) / (1 + df)) + 1``."""
+    return np.log((1.0 + n) / (1.0 + df)) + 1.0
+
+
+def _weighted(counts: sp.csr_matrix, idf_of: np.ndarray) -> sp.csr_matrix:
+    """Sublinear tf times idf (``idf_of`` aligned with ``counts.data``), rows at unit length."""
+    counts = sp.csr_matrix(counts, dtype=np.float64)
+    data = (1.0 + np.log(counts.data)) * idf_of
+    rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=counts.shape[0]))
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix((data / norms[rows], counts.indices, counts.indptr),
+                         shape=counts.shape)
+
+
+def _lookup(sorted_keys: np.ndarray, values: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """``values`` at the positions of ``keys`` in ``sorted_keys`` (all present)."""
+    return values[np.searchsorted(sorted_keys, keys)]
+
+
+def _batch_df(cols_per_item: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique terms and in how many items each occurs (items' cols unique)."""
+    if not cols_per_item:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    allc = np.concatenate(cols_per_item) if cols_per_item else np.zeros(0, dtype=np.int64)
+    terms, df = np.unique(allc, return_counts=True)
+    return terms.astype(np.int64), df.astype(np.int64)
+
+
+def _top_per_row(rows: np.ndarray, targets: np.ndarray, vals: np.ndarray,
+                 k: int) -> np.ndarray:
+    """Indices of each row's k highest values (ties: lower target first)."""
+    if len(rows) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((targets, -vals, rows))
+    r = rows[order]
+    rank = np.arange(len(r)) - np.searchsorted(r, r, side="left")
+    return order[rank < k]
+
+
+def _compact(mat: sp.csr_matrix, terms: np.ndarray) -> sp.csr_matrix:
+    """Columns renumbered to positions in ``terms`` (which holds all of them)."""
+    return sp.csr_matrix((mat.data, np.searchsorted(terms, mat.indices), mat.indptr),
+                         shape=(mat.shape[0], len(terms)))
+
+
+def _candidates(index: Index, profiles: Sequence[Profile], config: Config,
+                excluded: set[int]) -> _Found:
+    found = _Found()
+    n = len(profiles)
+    found.neighbours = [np.zeros(0, dtype=np.float32) for _ in range(n)]
+    found.n_passages = np.zeros(n, dtype=np.int64)
+    if n == 0:
+        return found
+    n_docs, n_passages = index.counts()
+    if excluded:
+        gone = index.articles(excluded)
+        n_docs -= len(gone)
+        n_passages -= sum(r.n_passages for r in gone.values())
+    t = time.perf_counter()
+    lsh_b, lsh_o = _lsh(index, profiles, config, excluded, found)
+    found.counts["ms_lsh"] = int(1000 * (time.perf_counter() - t))
+    t = time.perf_counter()
+    doc_b, doc_o = _doc_tfidf(index, profiles, config, excluded, n_docs + n, found)
+    found.counts["ms_doc"] = int(1000 * (time.perf_counter() - t))
+    t = time.perf_counter()
+    pas_b, pas_o = _passage_tfidf(index, profiles, config, excluded, n_passages, found)
+    found.counts["ms_passage"] = int(1000 * (time.perf_counter() - t))
+    found.batch_pairs = _union(lsh_b, doc_b, pas_b)
+    found.old_pairs = _union(lsh_o, doc_o, pas_o)
+    found.counts |= {
+        "candidates_lsh": len(lsh_b) + len(lsh_o),
+        "candidates_tfidf": len(doc_b) + len(doc_o),
+        "candidates_passages": len(pas_b) + len(pas_o),
+        "candidates": len(found.batch_pairs) + len(found.old_pairs),
+        "candidates_indexed": len(found.old_pairs),
+    }
+    return found
+
+
+def _union(*parts: np.ndarray) -> np.ndarray:
+    found = [p for p in parts if len(p)]
+    return np.unique(np.concatenate(found), axis=0) if found else _EMPTY_PAIRS
+
+
+def _lsh(index: Index, profiles: Sequence[Profile], config: Config,
+         excluded: set[int], found: _Found) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs sharing a band bucket: within the batch, and (new, stored pk)."""
+    batch = pipeline.lsh_candidates(profiles, config)
+    per = [np.unique(p.band_keys.ravel()) for p in profiles]
+    keys = np.concatenate(per) if per else np.zeros(0, dtype=np.uint64)
+    owners = np.repeat(np.arange(len(profiles)), [len(k) for k in per])
+    if len(keys) == 0:
+        return batch, _EMPTY_PAIRS
+    bk, ba = index.bucket_members(keys)
+    found.counts["rows_band"] = len(bk)
+    if excluded and len(ba):
+        keep = ~np.isin(ba, np.fromiter(excluded, dtype=np.int64))
+        bk, ba = bk[keep], ba[keep]
+    if len(bk) == 0:
+        return batch, _EMPTY_PAIRS
+    order = np.lexsort((ba, bk))
+    bk, ba = bk[order], ba[order]
+    ukeys, start, size = np.unique(bk, return_index=True, return_counts=True)
+    pos = np.searchsorted(ukeys, keys)
+    pos[pos == len(ukeys)] = 0
+    hit = ukeys[pos] == keys
+    h_owner, h_pos = owners[hit], pos[hit]
+    h_size = size[h_pos]
+    small = h_size <= config.lsh.max_bucket
+    # all members of small buckets
+    s_owner, s_start, s_size = h_owner[small], start[h_pos[small]], h_size[small]
+    rep_owner = np.repeat(s_owner, s_size)
+    offset = np.arange(len(rep_owner)) - np.repeat(np.cumsum(s_size) - s_size, s_size)
+    members = ba[np.repeat(s_start, s_size) + offset]
+    # first and last member of large buckets
+    b_owner, b_start, b_size = h_owner[~small], start[h_pos[~small]], h_size[~small]
+    pairs = np.concatenate([
+        np.stack([rep_owner, members], axis=1),
+        np.stack([b_owner, ba[b_start]], axis=1),
+        np.stack([b_owner, ba[b_start + b_size - 1]], axis=1),
+    ]).astype(np.int64)
+    return batch, np.unique(pairs, axis=0) if len(pairs) else _EMPTY_PAIRS
+
+
+def _doc_tfidf(index: Index, profiles: Sequence[Profile], config: Config, excluded: set[int],
+               n_total: int, found: _Found) -> tuple[np.ndarray, np.ndarray]:
+    """Article-level keyword neighbours over the batch and the stored articles."""
+    params = config.tfidf
+    n = len(profiles)
+    terms, batch_df = _batch_df([p.doc_cols for p in profiles])
+    stored_df, _ = index.term_frequencies(terms)
+    df = stored_df + batch_df
+    found.doc_df = (terms, batch_df)
+    counts = pipeline.doc_matrix(profiles)
+    vectors = sp.csr_matrix(_weighted(counts, _idf(_lookup(terms, df, counts.indices),
+                                                    n_total)), dtype=np.float32)
+    keys = tfidf_mod.keep_top_terms(vectors, params.keywords)
+    owner = np.repeat(np.arange(n), np.diff(keys.indptr))
+    found.doc_posting = (keys.indices.astype(np.int64), owner, keys.data.copy())
+    if params.top_k == 0:
+        return _EMPTY_PAIRS, _EMPTY_PAIRS
+    key_terms = np.unique(keys.indices).astype(np.int64)
+    pt, pa, pw = index.doc_postings(key_terms)
+    found.counts["rows_doc"] = len(pt)
+    if excluded and len(pa):
+        keep = ~np.isin(pa, np.fromiter(excluded, dtype=np.int64))
+        pt, pa, pw = pt[keep], pa[keep], pw[keep]
+    old_pks, col = np.unique(pa, return_inverse=True)
+    m = len(old_pks)
+    k_new = _compact(keys, key_terms)
+    k_old = sp.csr_matrix((pw, (col.reshape(-1), np.searchsorted(key_terms, pt))),
+                          shape=(m, len(key_terms)), dtype=np.float32)
+    sims_old = sp.coo_matrix(k_new @ k_old.T)
+    sims_new = sp.coo_matrix(k_new @ k_new.T)
+    off_diag = sims_new.row != sims_new.col
+    rows = np.concatenate([sims_old.row, sims_new.row[off_diag]]).astype(np.int64)
+    targets = np.concatenate([sims_old.col, m + sims_new.col[off_diag]]).astype(np.int64)
+    vals = np.concatenate([sims_old.data, sims_new.data[off_diag]]).astype(np.float32)
+    ok = vals >= params.min_cosine
+    rows, targets, vals = rows[ok], targets[ok], vals[ok]
+    sel = _top_per_row(rows, targets, vals, params.top_k)
+    # each new article's best cosines, kept for later batches
+    sel_rows, sel_vals = rows[sel], vals[sel]
+    by_row = np.lexsort((-sel_vals, sel_rows))
+    split = np.searchsorted(sel_rows[by_row], np.arange(n + 1)).tolist()
+    for i in range(n):
+        found.neighbours[i] = sel_vals[by_row[split[i]:split[i + 1]]].astype(np.float32)
+    chosen_r, chosen_t = rows[sel], targets[sel]
+    new_side = chosen_t >= m
+    batch = np.sort(np.stack([chosen_r[new_side], chosen_t[new_side] - m], axis=1), axis=1)
+    old = [np.stack([chosen_r[~new_side], old_pks[chosen_t[~new_side]]], axis=1)]
+    # the other way round: a new article entering a stored article's top k
+    to_old = targets < m
+    r_o, t_o, v_o = rows[to_old], targets[to_old], vals[to_old]
+    if len(t_o):
+        touched = np.unique(t_o)
+        stored = index.neighbours(old_pks[touched].tolist())
+        order = np.argsort(t_o, kind="stable")
+        r_o, t_o, v_o = r_o[order], t_o[order], v_o[order]
+        bounds = np.searchsorted(t_o, touched, side="left").tolist() + [len(t_o)]
+        for c, lo, hi in zip(touched.tolist(), bounds[:-1], bounds[1:]):
+            pk = int(old_pks[c])
+            mine = stored.get(pk, np.zeros(0, dtype=np.float32))
+            merged = np.sort(np.concatenate([mine, v_o[lo:hi]]))[::-1]
+            kth = merged[params.top_k - 1] if len(merged) >= params.top_k else -np.inf
+            enter = v_o[lo:hi] >= kth
+            if enter.any():
+                old.append(np.stack([r_o[lo:hi][enter], np.full(int(enter.sum()), pk)], axis=1))
+                found.old_neighbours[pk] = merged[: params.top_k].astype(np.float32)
+    old_pairs = np.concatenate(old).astype(np.int64)
+    return (np.unique(batch, axis=0) if len(batch) else _EMPTY_PAIRS,
+            np.unique(old_pairs, axis=0) if len(old_pairs) else _EMPTY_PAIRS)
+
+
+def _passage_tfidf(index: Index, profiles: Sequence[Profile], config: Config,
+                   excluded: set[int], stored_passages: int,
+                   found: _Found) -> tuple[np.ndarray, np.ndarray]:
+    """Passage-level keyword neighbours over the batch and the stored passages."""
+    params = config.tfidf
+    n = len(profiles)
+    sentences, sent_owner = pipeline.sentence_matrix(profiles)
+    empty = np.zeros(0, dtype=np.int64)
+    found.passage_posting = (empty, empty, empty, np.zeros(0, dtype=np.float32))
+    found.passage_df = (empty, empty, empty)
+    if sentences.shape[0] == 0:
+        return _EMPTY_PAIRS, _EMPTY_PAIRS
+    ind, w_owner = tfidf_mod.window_matrix(sent_owner, params.passage_sentences,
+                                           params.passage_stride)
+    counts = sp.csr_matrix(ind @ sentences)
+    counts.sum_duplicates()
+    n_win = counts.shape[0]
+    window_no = np.arange(n_win) - np.searchsorted(w_owner, w_owner, side="left")
+    found.n_passages = np.bincount(w_owner, minlength=n).astype(np.int64)
+    # passage frequencies: stored + this batch (windows holding each term)
+    win_rows = np.repeat(np.arange(n_win), np.diff(counts.indptr))
+    terms, batch_df = np.unique(counts.indices.astype(np.int64), return_counts=True)
+    _, stored_df = index.term_frequencies(terms)
+    df = stored_df + batch_df
+    n_total = stored_passages + n_win
+    owner_term = np.unique(w_owner[win_rows] * tfidf_mod.N_FEATURES
+                           + counts.indices.astype(np.int64), return_counts=True)
+    found.passage_df = (owner_term[0] // tfidf_mod.N_FEATURES,
+                        owner_term[0] % tfidf_mod.N_FEATURES, owner_term[1].astype(np.int64))
+    col_df = _lookup(terms, df, counts.indices)
+    weights = sp.csr_matrix(_weighted(counts, _idf(col_df, n_total)), dtype=np.float32)
+    max_df = max(2, int(params.passage_max_df * n_total))
+    weights.data[col_df > max_df] = 0
+    weights.eliminate_zeros()
+    keys = tfidf_mod.keep_top_terms(weights, params.passage_keywords)
+    norms = np.sqrt(np.asarray(keys.multiply(keys).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    keys = sp.csr_matrix(sp.diags(1.0 / norms) @ keys, dtype=np.float32)
+    key_rows = np.repeat(np.arange(n_win), np.diff(keys.indptr))
+    found.passage_posting = (keys.indices.astype(np.int64), w_owner[key_rows].astype(np.int64),
+                             window_no[key_rows].astype(np.int64), keys.data.copy())
+    if params.passage_top_k == 0 or keys.nnz == 0:
+        return _EMPTY_PAIRS, _EMPTY_PAIRS
+    key_terms = np.unique(keys.indices).astype(np.int64)
+    pt, pp, pw = index.passage_postings(key_terms)
+    found.counts["rows_passage"] = len(pt)
+    if excluded and len(pp):
+        keep = ~np.isin(pp >> PASSAGE_BITS, np.fromiter(excluded, dtype=np.int64))
+        pt, pp, pw = pt[keep], pp[keep], pw[keep]
+    old_passages, col = np.unique(pp, return_inverse=True)
+    m = len(old_passages)
+    old_owner = old_passages >> PASSAGE_BITS
+    k_new = _compact(keys, key_terms)
+    k_new_t = sp.csr_matrix(k_new.T)
+    k_old_t = sp.csr_matrix((pw, (np.searchsorted(key_terms, pt), col.reshape(-1))),
+                            shape=(len(key_terms), m), dtype=np.float32)
+    batch_parts: list[np.ndarray] = [_EMPTY_PAIRS]
+    old_parts: list[np.ndarray] = [_EMPTY_PAIRS]
+    for lo in range(0, n_win, 4000):
+        hi = min(n_win, lo + 4000)
+        block = k_new[lo:hi]
+        so = sp.coo_matrix(block @ k_old_t)
+        sn = sp.coo_matrix(block @ k_new_t)
+        other = w_owner[lo + sn.row] != w_owner[sn.col]
+        rows = np.concatenate([so.row, sn.row[other]]).astype(np.int64) + lo
+        targets = np.concatenate([so.col, m + sn.col[other]]).astype(np.int64)
+        vals = np.concatenate([so.data, sn.data[other]])
+        ok = vals >= params.passage_min_cosine
+        rows, targets, vals = rows[ok], targets[ok], vals[ok]
+        sel = _top_per_row(rows, targets, vals, params.passage_top_k)
+        r, tg = rows[sel], targets[sel]
+        new_side = tg >= m
+        batch_parts.append(np.sort(np.stack([w_owner[r[new_side]],
+                                             w_owner[tg[new_side] - m]], axis=1), axis=1))
+        old_parts.append(np.stack([w_owner[r[~new_side]], old_owner[tg[~new_side]]], axis=1))
+    return _union(*batch_parts), _union(*old_parts)
+
+
+# --------------------------------------------------------------------------- verify
+
+
+def _verify(index: Index, articles: Sequence[Article], profiles: Sequence[Profile],
+            found: _Found, config: Config,
+            excluded: set[int]) -> tuple[list[Match], dict[int, StoredArticle]]:
+    """Align the candidate pairs; the verified matches and the old articles' rows."""
+    n = len(profiles)
+    old_pks = np.unique(found.old_pairs[:, 1]) if len(found.old_pairs) else \
+        np.zeros(0, dtype=np.int64)
+    old_pks = np.array([pk for pk in old_pks.tolist() if pk not in excluded], dtype=np.int64)
+    stored = index.profiles(old_pks.tolist())
+    rows = index.articles(old_pks.tolist())
+    old_pks = np.array([pk for pk in old_pks.tolist() if pk in stored and pk in rows],
+                       dtype=np.int64)
+    m = len(old_pks)
+    combined: list[Profile] = [stored[pk] for pk in old_pks.tolist()] + list(profiles)
+    ids = [rows[pk].id for pk in old_pks.tolist()] + [a.id for a in articles]
+    pairs = [found.batch_pairs + m]
+    if len(found.old_pairs):
+        live = np.isin(found.old_pairs[:, 1], old_pks)
+        op = found.old_pairs[live]
+        pairs.append(np.stack([np.searchsorted(old_pks, op[:, 1]), m + op[:, 0]], axis=1))
+    all_pairs = np.concatenate(pairs).astype(np.int64) if pairs else _EMPTY_PAIRS
+    if len(all_pairs) == 0:
+        return [], rows
+    all_pairs = np.unique(all_pairs, axis=0)
+    alignments = pipeline.align_pairs(combined, all_pairs, config)
+    cosines = _cosines(index, combined, all_pairs, found, n)
+    matches = []
+    for (i, j), al, cos in zip(all_pairs.tolist(), alignments, cosines.tolist()):
+        if not al.passages:
+            continue
+        match = pipeline.build_match(ids[i], ids[j], al,
+                                     pipeline.jaccard(combined[i].shingles,
+                                                      combined[j].shingles), cos)
+        if match.score >= config.min_score:
+            matches.append(match)
+    matches.sort(key=lambda mt: (-round(mt.score, 6), mt.a, mt.b))
+    return matches, rows
+
+
+def _cosines(index: Index, profiles: Sequence[Profile], pairs: np.ndarray, found: _Found,
+             n_new: int) -> np.ndarray:
+    """Whole-article TF-IDF cosines with the document frequencies after the batch."""
+    counts = pipeline.doc_matrix(profiles)
+    terms = np.unique(counts.indices).astype(np.int64)
+    stored, _ = index.term_frequencies(terms)
+    df = stored.copy()
+    if found.doc_df is not None and len(found.doc_df[0]):
+        bt, bdf = found.doc_df
+        pos = np.searchsorted(terms, bt)
+        df[pos] += bdf
+    n_docs, _ = index.counts()
+    vectors = sp.csr_matrix(_weighted(counts, _idf(_lookup(terms, df, counts.indices),
+                                                    n_docs + n_new)), dtype=np.float32)
+    return tfidf_mod.pair_cosines(vectors, pairs)
+
+
+# --------------------------------------------------------------------------- clusters
+
+
+def _recluster(index: Index, articles: Sequence[Article], credits: Sequence[WireCredit | None],
+               matches: Sequence[Match], seed_pks: set[int], seed_clusters: set[int],
+               excluded: set[int], min_score: float, *, write: bool) -> _Clustering:
+    """Components of the match graph around the batch, with stable ids."""
+    new_ids = {a.id for a in articles}
+    rows: dict[int, StoredArticle] = {}
+    start = set(seed_pks)
+    if seed_clusters:
+        start |= set(index.members(seed_clusters))
+    frontier = start - excluded
+    old_edges: dict[tuple[int, int], MatchRow] = {}
+    seen: set[int] = set(frontier)
+    while frontier:
+        rows.update(index.articles(frontier))
+        nxt: set[int] = set()
+        for mr in index.matches_of(frontier):
+            if mr.a in excluded or mr.b in excluded or mr.score < min_score:
+                continue
+            old_edges[(mr.a, mr.b)] = mr
+            for end in (mr.a, mr.b):
+                if end not in seen:
+                    seen.add(end)
+                    nxt.add(end)
+        frontier = nxt
+    pk_id = {pk: r.id for pk, r in rows.items()}
+    nodes = sorted(set(pk_id.values()) | new_ids)
+    parent = {x: x for x in nodes}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    graph: list[Match] = [m for m in matches if m.score >= min_score]
+    graph += [_as_match(pk_id[mr.a], pk_id[mr.b], mr) for mr in old_edges.values()
+              if mr.a in pk_id and mr.b in pk_id]
+    for m in graph:
+        ra, rb = find(m.a), find(m.b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[str, list[str]] = {}
+    for x in nodes:
+        groups.setdefault(find(x), []).append(x)
+    comps = sorted((sorted(g) for g in groups.values() if len(g) >= 2),
+                   key=lambda g: (-len(g), g[0]))
+    comp_of = {x: k for k, g in enumerate(comps) for x in g}
+    inner: list[list[Match]] = [[] for _ in comps]
+    for m in graph:
+        if comp_of.get(m.a) is not None and comp_of.get(m.a) == comp_of.get(m.b):
+            inner[comp_of[m.a]].append(m)
+    wire: dict[str, WireCredit] = {}
+    published: dict[str, str | None] = {}
+    for r in rows.values():
+        published[r.id] = r.published
+        if r.wire_agency:
+            wire[r.id] = WireCredit(r.wire_agency, r.wire_evidence or "")
+    for a, credit in zip(articles, credits):
+        published[a.id] = a.published
+        if credit is not None:
+            wire[a.id] = credit
+    old_cluster = {r.id: r.cluster for r in rows.values()}
+    taken: set[int] = set()
+    pending: list[int] = []
+    ids_of: list[int | None] = []
+    for g in comps:
+        olds = sorted({oc for x in g if (oc := old_cluster.get(x)) is not None} - taken)
+        ids_of.append(olds[0] if olds else None)
+        if olds:
+            taken.add(olds[0])
+        else:
+            pending.append(len(ids_of) - 1)
+    fresh = (index.next_cluster_ids(len(pending)) if write else
+             index.peek_cluster_ids(len(pending))) if pending else []
+    for k, new_id in zip(pending, fresh):
+        ids_of[k] = new_id
+    clusters: dict[int, tuple[tuple[str, ...], str | None, str | None]] = {}
+    node_cluster: dict[str, int | None] = {x: None for x in nodes}
+    for g, cid, mt in zip(comps, ids_of, inner):
+        if cid is None:  # not reached: every component got an id above
+            continue
+        source, reason = likely_original(g, mt, wire, published)
+        clusters[cid] = (tuple(g), source, reason)
+        for x in g:
+            node_cluster[x] = cid
+    before = {c for c in old_cluster.values() if c is not None} | set(seed_clusters)
+    removed = before - set(clusters)
+    changed = removed | {cid for cid, (g, _, _) in clusters.items()
+                         if any(old_cluster.get(x) != cid for x in g)}
+    return _Clustering(clusters, node_cluster, {r.id: pk for pk, r in rows.items()},
+                       removed, changed)
+
+
+def _as_match(a: str, b: str, row: MatchRow) -> Match:
+    return Match(a=a, b=b, score=row.score, jaccard=row.jaccard, cosine=row.cosine,
+                 reuse_a_in_b=row.reuse_a_in_b, reuse_b_in_a=row.reuse_b_in_a)
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def _remove(index: Index, pks: Sequence[int], *, scan: bool) -> set[int]:
+    """Remove articles and all they added; the clusters they were in."""
+    profiles = index.profiles(pks)
+    postings = index.postings_of(pks)
+    rows = index.articles(pks)
+    keys, owners = [], []
+    for pk, p in profiles.items():
+        k = np.unique(p.band_keys.ravel())
+        keys.append(k)
+        owners.append(np.full(len(k), pk, dtype=np.int64))
+    if keys:
+        index.remove_band_keys(np.concatenate(keys), np.concatenate(owners), scan)
+    doc_t, doc_o, pas_t, pas_o = [], [], [], []
+    term_parts, doc_parts, pas_parts = [], [], []
+    for pk, post in postings.items():
+        doc_t.append(post["doc_terms"])
+        doc_o.append(np.full(len(post["doc_terms"]), pk, dtype=np.int64))
+        pas_t.append(post["passage_terms"])
+        pas_o.append((pk << PASSAGE_BITS) | post["passage_windows"])
+        term_parts += [profiles[pk].doc_cols, post["df_terms"]]
+        doc_parts += [np.full(len(profiles[pk].doc_cols), -1, dtype=np.int64),
+                      np.zeros(len(post["df_terms"]), dtype=np.int64)]
+        pas_parts += [np.zeros(len(profiles[pk].doc_cols), dtype=np.int64),
+                      -post["df_counts"]]
+    cat = _cat_int
+    index.remove_postings("doc_keywords", cat(doc_t), cat(doc_o),
+                          list(pks) if scan else None)
+    index.remove_postings("passage_keywords", cat(pas_t), cat(pas_o),
+                          list(pks) if scan else None)
+    if term_parts:
+        terms, inv = np.unique(cat(term_parts), return_inverse=True)
+        inv = inv.reshape(-1)
+        d_docs = np.bincount(inv, weights=cat(doc_parts), minlength=len(terms))
+        d_pas = np.bincount(inv, weights=cat(pas_parts), minlength=len(terms))
+        index.update_terms(terms, d_docs.astype(np.int64), d_pas.astype(np.int64))
+    affected = {r.cluster for r in rows.values() if r.cluster is not None}
+    index.delete_articles(list(pks))
+    return affected
+
+
+def _cat_int(parts: Sequence[np.ndarray]) -> np.ndarray:
+    return (np.concatenate(parts).astype(np.int64) if parts
+            else np.zeros(0, dtype=np.int64))
+
+
+def _write(index: Index, articles: Sequence[Article], profiles: Sequence[Profile],
+           credits: Sequence[WireCredit | None], found: _Found, matches: Sequence[Match],
+           config: Config) -> list[int]:
+    """Insert the batch's articles, keys, postings, term counts and matches."""
+    n = len(articles)
+    if n == 0:
+        return []
+    doc_t, doc_o, doc_w = found.doc_posting or (np.zeros(0, np.int64),) * 2 + (
+        np.zeros(0, np.float32),)
+    pas_t, pas_o, pas_win, pas_w = found.passage_posting or (
+        (np.zeros(0, np.int64),) * 3 + (np.zeros(0, np.float32),))
+    df_o, df_t, df_c = found.passage_df or (np.zeros(0, np.int64),) * 3
+    n_passages = found.n_passages if found.n_passages is not None else np.zeros(n, np.int64)
+    if len(pas_win) and int(pas_win.max()) >= 1 << PASSAGE_BITS:
+        raise ConfigError(f"an article has {int(pas_win.max()) + 1} passage windows, more "
+                          f"than the index holds ({1 << PASSAGE_BITS})")
+    doc_split = np.searchsorted(doc_o, np.arange(n + 1))
+    pas_order = np.argsort(pas_o, kind="stable")
+    pas_split = np.searchsorted(pas_o[pas_order], np.arange(n + 1))
+    df_split = np.searchsorted(df_o, np.arange(n + 1))
+    rows = []
+    for i, (art, prof, credit) in enumerate(zip(articles, profiles, credits)):
+        sel = pas_order[pas_split[i]:pas_split[i + 1]]
+        postings = encode_arrays({
+            "doc_terms": doc_t[doc_split[i]:doc_split[i + 1]],
+            "passage_terms": pas_t[sel],
+            "passage_windows": pas_win[sel],
+            "df_terms": df_t[df_split[i]:df_split[i + 1]],
+            "df_counts": df_c[df_split[i]:df_split[i + 1]],
+        })
+        published_at = parse_published(art.published)
+        rows.append(NewArticle(
+            id=art.id, title=art.title, url=art.url, published=art.published,
+            published_ts=published_at.timestamp() if published_at else None,
+            source=art.source, chars=len(art.text), content_hash=content_hash(art.text),
+            wire_agency=credit.agency if credit else None,
+            wire_evidence=credit.evidence if credit else None,
+            n_passages=int(n_passages[i]), neighbours=found.neighbours[i],
+            profile=encode_profile(prof),
+            signature=encode_signature(prof.signature, config.sketch.seed),
+            postings=postings,
+        ))
+    pks = np.array(index.insert_articles(rows, added=time.time()), dtype=np.int64)
+    per = [np.unique(p.band_keys.ravel()) for p in profiles]
+    if per:
+        index.add_band_keys(np.concatenate(per),
+                            np.repeat(pks, [len(k) for k in per]))
+    index.add_postings("doc_keywords", doc_t, pks[doc_o], doc_w)
+    index.add_postings("passage_keywords", pas_t, (pks[pas_o] << PASSAGE_BITS) | pas_win, pas_w)
+    doc_terms, doc_df = found.doc_df or (np.zeros(0, np.int64),) * 2
+    pas_terms, pas_df = np.unique(df_t, return_counts=True)
+    terms = np.union1d(doc_terms, pas_terms).astype(np.int64)
+    d_docs = np.zeros(len(terms), dtype=np.int64)
+    d_pas = np.zeros(len(terms), dtype=np.int64)
+    d_docs[np.searchsorted(terms, doc_terms)] = doc_df
+    d_pas[np.searchsorted(terms, pas_terms)] = pas_df
+    index.update_terms(terms, d_docs, d_pas)
+    index.set_neighbours(found.old_neighbours)
+    id_pk = {a.id: int(pk) for a, pk in zip(articles, pks.tolist())}
+    missing = sorted({x for m in matches for x in (m.a, m.b) if x not in id_pk})
+    id_pk.update({k: v[0] for k, v in index.find_ids(missing).items()})
+    index.insert_matches([
+        MatchRow(id_pk[m.a], id_pk[m.b], m.score, m.jaccard, m.cosine, m.reuse_a_in_b,
+                 m.reuse_b_in_a, json.dumps([[p.a_start, p.a_end, p.b_start, p.b_end,
+                                              round(p.similarity, 4)] for p in m.passages],
+                                            separators=(",", ":")))
+        for m in matches])
+    return pks.tolist()
+
+
+def _write_clusters(index: Index, clustering: _Clustering, new_pks: dict[str, int]) -> None:
+    id_pk = dict(clustering.id_to_pk)
+    id_pk.update(new_pks)
+    rows = [ClusterRow(cid, id_pk.get(source) if source else None, reason, len(members))
+            for cid, (members, source, reason) in sorted(clustering.clusters.items())]
+    membership = {id_pk[x]: cid for x, cid in clustering.node_cluster.items() if x in id_pk}
+    index.replace_clusters(sorted(clustering.removed), rows, membership)
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _stored_refs(index: Index, pks: Sequence[int],
+                 batch_ids: set[str]) -> dict[int, list[MatchRef]]:
+    """The stored matches of unchanged articles, seen from each."""
+    if not pks:
+        return {}
+    rows = index.matches_of(pks)
+    others = index.articles({x for r in rows for x in (r.a, r.b)})
+    out: dict[int, list[MatchRef]] = {pk: [] for pk in pks}
+    wanted = set(pks)
+    for r in rows:
+        for me, other, mine, theirs in ((r.a, r.b, r.reuse_a_in_b, r.reuse_b_in_a),
+                                        (r.b, r.a, r.reuse_b_in_a, r.reuse_a_in_b)):
+            if me in wanted and other in others:
+                oid = others[other].id
+                out[me].append(MatchRef(oid, r.score, mine, theirs, oid not in batch_ids))
+    return out
+
+
+def _results(articles: Sequence[Article], status: Sequence[str], matches: Sequence[Match],
+             stored_refs: dict[int, list[MatchRef]], clustering: _Clustering, index: Index,
+             unchanged_pks: Sequence[int], known: dict[str, tuple[int, bytes]]
+             ) -> list[ArticleResult]:
+    batch_ids = {a.id for a in articles}
+    refs: dict[str, list[MatchRef]] = {a.id: [] for a in articles}
+    for m in matches:
+        for me, other, mine, theirs in ((m.a, m.b, m.reuse_a_in_b, m.reuse_b_in_a),
+                                        (m.b, m.a, m.reuse_b_in_a, m.reuse_a_in_b)):
+            if me in refs:
+                refs[me].append(MatchRef(other, m.score, mine, theirs, other not in batch_ids))
+    stored_rows = index.articles(unchanged_pks)
+    stored_clusters = index.clusters({r.cluster for r in stored_rows.values()
+                                      if r.cluster is not None})
+    sources = index.articles({c.source for c in stored_clusters.values()
+                              if c.source is not None})
+    out = []
+    for art, st in zip(articles, status):
+        found_refs = refs[art.id]
+        cluster: int | None = clustering.node_cluster.get(art.id)
+        source: str | None = None
+        if st == "unchanged":
+            pk = known[art.id][0]
+            seen = {r.id for r in found_refs}
+            found_refs = found_refs + [r for r in stored_refs.get(pk, []) if r.id not in seen]
+            if art.id not in clustering.node_cluster:
+                row = stored_rows.get(pk)
+                cluster = row.cluster if row else None
+                crow = stored_clusters.get(cluster) if cluster is not None else None
+                if crow is not None and crow.source is not None and crow.source in sources:
+                    source = sources[crow.source].id
+        if cluster is not None and cluster in clustering.clusters:
+            source = clustering.clusters[cluster][1]
+        found_refs.sort(key=lambda r: (-round(r.score, 6), r.id))
+        out.append(ArticleResult(art.id, art.url, art.published, st, tuple(found_refs), cluster,
+                                 source))
+    return out
+
+
+__all__ = [
+    "SLEEP_ENV",
+    "ArticleResult",
+    "BatchResult",
+    "MatchRef",
+    "PruneResult",
+    "add",
+    "export",
+    "parse_duration",
+    "prune",
+    "query",
+    "stats",
+]

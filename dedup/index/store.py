@@ -1,0 +1,909 @@
+"""SQLite storage of the persistent index: one file, stdlib ``sqlite3``.
+
+Nothing here decides what matches what (that is :mod:`dedup.index.ops`); this
+module keeps the tables, checks that a file can be used with the settings
+given, and reads and writes whole batches at a time.
+
+The file
+========
+WAL journal (readers never wait for a writer), ``synchronous=NORMAL`` (a
+killed process loses nothing committed; a power cut may lose the last
+batches but never leaves a half batch), ``foreign_keys=ON``, and
+``application_id`` set so that another SQLite file is refused. A batch is one
+``BEGIN IMMEDIATE`` transaction: a second writer waits for the first (the
+connection's busy timeout, ``lock_timeout``), then sees everything it wrote.
+
+Schema (version 1)
+==================
+``meta(key, value)``
+    ``schema_version``, the pinned settings (:func:`pinned_settings`: what the
+    stored signatures, band keys and keyword postings depend on), the next
+    cluster id, and when the file was created.
+``articles(pk, id, title, url, published, published_ts, source, added, chars,
+content_hash, wire_agency, wire_evidence, n_passages, neighbours, cluster)``
+    One row per article. ``pk`` is never reused (AUTOINCREMENT), so a stale
+    reference can never point at another article. ``content_hash`` is the
+    first 16 bytes of the SHA-256 of the text; ``published_ts`` the parsed
+    ``published`` (epoch seconds, NULL when absent or unparseable);
+    ``neighbours`` the float32 keyword cosines of its best TF-IDF neighbours
+    (kept so that a new article can enter an old article's top k).
+``profiles(article, profile, signature, postings)``
+    The :class:`~dedup.pipeline.Profile` of the article (numpy arrays in a
+    compact binary layout, :func:`encode_arrays`), its whole-text MinHash as a
+    serialized datasketch ``LeanMinHash``, and what it added to the inverted
+    tables and term counts (so that removing it removes exactly that).
+``band_keys(key, article)``
+    The LSH band keys of its passages (uint64 stored as int64), WITHOUT ROWID
+    with primary key ``(key, article)``: a lookup is one index seek.
+``doc_keywords(term, article, weight)``, ``passage_keywords(term, passage, weight)``
+    Inverted tables of each article's and each passage's strongest TF-IDF
+    terms; ``weight`` is quantized to ``WEIGHT_SCALE``; a passage is
+    ``article << PASSAGE_BITS | window``.
+``terms(term, docs, passages)``
+    How many articles and how many passage windows hold each term (the
+    document frequencies of the TF-IDF weights).
+``matches(a, b, score, jaccard, cosine, reuse_a_in_b, reuse_b_in_a, passages)``
+    Verified pairs, ``a`` the article whose id sorts first (as in a scan
+    report); ``passages`` as JSON ``[[a_start, a_end, b_start, b_end, sim], ...]``.
+``clusters(id, source, source_reason, size)``
+    Clusters (ids stable across batches) and their likely original;
+    ``articles.cluster`` says where each article belongs.
+
+``profiles`` and ``matches`` reference ``articles`` with ``ON DELETE CASCADE``.
+The three inverted tables carry no foreign key (a cascade would scan them):
+an article's own ``postings`` blob says which of their rows to delete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import struct
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from datasketch import LeanMinHash
+
+from dedup import lsh as lsh_mod
+from dedup import sketch as sketch_mod
+from dedup import tfidf as tfidf_mod
+from dedup.config import Config
+from dedup.errors import IndexError_
+from dedup.pipeline import Profile
+
+#: Version of the table layout; older files are upgraded by ``_MIGRATIONS``.
+SCHEMA_VERSION = 1
+#: ``PRAGMA application_id`` of an index file ("dDup").
+APPLICATION_ID = 0x64447570
+#: Keyword weights in [0, 1] are stored as integers in [0, WEIGHT_SCALE].
+WEIGHT_SCALE = 32767
+#: Low bits of a passage id that hold the window number.
+PASSAGE_BITS = 24
+
+_MAGIC = b"DDA1"
+#: Profile arrays kept in the ``profile`` blob (the signature has its own column).
+_PROFILE_FIELDS = tuple(f.name for f in fields(Profile) if f.name not in ("length", "signature"))
+
+_SCHEMA = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE clusters (
+    id INTEGER PRIMARY KEY,
+    source INTEGER REFERENCES articles(pk) ON DELETE SET NULL,
+    source_reason TEXT,
+    size INTEGER NOT NULL
+);
+CREATE TABLE articles (
+    pk INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    title TEXT,
+    url TEXT,
+    published TEXT,
+    published_ts REAL,
+    source TEXT,
+    added REAL NOT NULL,
+    chars INTEGER NOT NULL,
+    content_hash BLOB NOT NULL,
+    wire_agency TEXT,
+    wire_evidence TEXT,
+    n_passages INTEGER NOT NULL,
+    neighbours BLOB NOT NULL,
+    cluster INTEGER REFERENCES clusters(id) ON DELETE SET NULL
+);
+CREATE INDEX articles_cluster ON articles(cluster) WHERE cluster IS NOT NULL;
+CREATE INDEX articles_age ON articles(coalesce(published_ts, added));
+CREATE INDEX clusters_source ON clusters(source);
+CREATE TABLE profiles (
+    article INTEGER PRIMARY KEY REFERENCES articles(pk) ON DELETE CASCADE,
+    profile BLOB NOT NULL,
+    signature BLOB NOT NULL,
+    postings BLOB NOT NULL
+);
+CREATE TABLE band_keys (
+    key INTEGER NOT NULL,
+    article INTEGER NOT NULL,
+    PRIMARY KEY (key, article)
+) WITHOUT ROWID;
+CREATE TABLE doc_keywords (
+    term INTEGER NOT NULL,
+    article INTEGER NOT NULL,
+    weight INTEGER NOT NULL,
+    PRIMARY KEY (term, article)
+) WITHOUT ROWID;
+CREATE TABLE passage_keywords (
+    term INTEGER NOT NULL,
+    passage INTEGER NOT NULL,
+    weight INTEGER NOT NULL,
+    PRIMARY KEY (term, passage)
+) WITHOUT ROWID;
+CREATE TABLE terms (
+    term INTEGER PRIMARY KEY,
+    docs INTEGER NOT NULL,
+    passages INTEGER NOT NULL
+);
+CREATE TABLE matches (
+    a INTEGER NOT NULL REFERENCES articles(pk) ON DELETE CASCADE,
+    b INTEGER NOT NULL REFERENCES articles(pk) ON DELETE CASCADE,
+    score REAL NOT NULL,
+    jaccard REAL NOT NULL,
+    cosine REAL NOT NULL,
+    reuse_a_in_b REAL NOT NULL,
+    reuse_b_in_a REAL NOT NULL,
+    passages TEXT NOT NULL,
+    PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX matches_b ON matches(b);
+"""
+
+#: schema version -> statements that bring a file of that version to the next.
+#: (Version 1 is the first; nothing to upgrade from yet.)
+_MIGRATIONS: dict[int, tuple[str, ...]] = {}
+
+
+def pinned_settings(config: Config) -> dict[str, str]:
+    """The settings an index is built with and must keep: stored signatures,
+    band keys, term columns and keyword postings depend on them.
+
+    Example:
+        >>> pinned_settings(Config())["sketch.num_perm"]
+        '128'
+    """
+    sketch, tfidf = config.sketch, config.tfidf
+    bands, rows = lsh_mod.band_params(config.lsh.threshold, sketch.num_perm)
+    values: dict[str, Any] = {
+        "sketch.num_perm": sketch.num_perm,
+        "sketch.seed": sketch.seed,
+        "sketch.shingle_size": sketch.shingle_size,
+        "sketch.window": sketch.window,
+        "sketch.stride": sketch.stride,
+        "lsh.bands": bands,
+        "lsh.rows": rows,
+        "tfidf.n_features": tfidf_mod.N_FEATURES,
+        "tfidf.keywords": tfidf.keywords,
+        "tfidf.passage_sentences": tfidf.passage_sentences,
+        "tfidf.passage_stride": tfidf.passage_stride,
+        "tfidf.passage_keywords": tfidf.passage_keywords,
+        # what a stored profile holds: a profile of another shape cannot be aligned
+        "profile.fields": ",".join(_PROFILE_FIELDS),
+    }
+    return {k: str(v) for k, v in values.items()}
+
+
+# --------------------------------------------------------------------------- array codec
+
+
+def _narrow(arr: np.ndarray) -> np.ndarray:
+    """The same values in the smallest dtype that holds them exactly."""
+    if arr.size == 0:
+        return arr
+    if arr.dtype.kind in "iu":
+        lo, hi = int(arr.min()), int(arr.max())
+        for dt in (np.uint8, np.int8, np.uint16, np.int16, np.uint32, np.int32):
+            info = np.iinfo(dt)
+            if info.min <= lo and hi <= info.max:
+                return arr.astype(dt)
+        return arr
+    if (arr.dtype.kind == "f" and np.all(arr == np.round(arr)) and arr.min() >= 0
+            and arr.max() <= 65535):
+        return arr.astype(np.uint8 if arr.max() <= 255 else np.uint16)
+    return arr
+
+
+def encode_arrays(arrays: dict[str, np.ndarray]) -> bytes:
+    """A compact binary form of named numpy arrays (each stored in the smallest
+    dtype holding its values; :func:`decode_arrays` restores the dtypes)."""
+    parts = [_MAGIC, struct.pack("<H", len(arrays))]
+    for name, arr in arrays.items():
+        arr = np.ascontiguousarray(arr)
+        small = _narrow(arr)
+        key = name.encode()
+        orig, stored = arr.dtype.str.encode(), small.dtype.str.encode()
+        parts.append(struct.pack("<BBBB", len(key), len(orig), len(stored), arr.ndim))
+        parts += [key, orig, stored, struct.pack(f"<{arr.ndim}Q", *arr.shape)]
+        parts.append(small.astype(small.dtype.newbyteorder("<"), copy=False).tobytes())
+    return b"".join(parts)
+
+
+def decode_arrays(data: bytes) -> dict[str, np.ndarray]:
+    """The arrays written by :func:`encode_arrays`.
+
+    Raises:
+        IndexError_: The data is not in that format.
+    """
+    view = memoryview(data)
+    if bytes(view[:4]) != _MAGIC:
+        raise IndexError_(f"corrupt stored arrays: expected magic {_MAGIC!r}, "
+                          f"got {bytes(view[:4])!r}")
+    (count,) = struct.unpack_from("<H", view, 4)
+    pos, out = 6, {}
+    for _ in range(count):
+        n_key, n_orig, n_stored, ndim = struct.unpack_from("<BBBB", view, pos)
+        pos += 4
+        name = bytes(view[pos : pos + n_key]).decode()
+        pos += n_key
+        orig = np.dtype(bytes(view[pos : pos + n_orig]).decode())
+        pos += n_orig
+        stored = np.dtype(bytes(view[pos : pos + n_stored]).decode())
+        pos += n_stored
+        shape = struct.unpack_from(f"<{ndim}Q", view, pos)
+        pos += 8 * ndim
+        size = int(np.prod(shape)) if ndim else 1
+        nbytes = size * stored.itemsize
+        arr = np.frombuffer(view[pos : pos + nbytes], dtype=stored).reshape(shape)
+        pos += nbytes
+        out[name] = arr.astype(orig)
+    return out
+
+
+def encode_profile(profile: Profile) -> bytes:
+    """The stored form of a profile, all but its signature (stored apart, see
+    :func:`encode_signature`)."""
+    arrays = {name: getattr(profile, name) for name in _PROFILE_FIELDS}
+    arrays["length"] = np.array([profile.length], dtype=np.int64)
+    return encode_arrays(arrays)
+
+
+def decode_profile(data: bytes, signature: np.ndarray) -> Profile:
+    """The profile written by :func:`encode_profile`, with its signature."""
+    arrays = decode_arrays(data)
+    length = int(arrays.pop("length")[0])
+    return Profile(length=length, signature=signature, **arrays)
+
+
+def encode_signature(signature: np.ndarray, seed: int) -> bytes:
+    """A whole-text signature as a serialized datasketch ``LeanMinHash``."""
+    lean = sketch_mod.to_lean(signature, seed)
+    buf = bytearray(lean.bytesize())
+    lean.serialize(buf)
+    return bytes(buf)
+
+
+def decode_signature(data: bytes, num_perm: int, seed: int) -> np.ndarray:
+    """The signature of a stored ``LeanMinHash`` (refused if of another shape or seed)."""
+    lean = LeanMinHash.deserialize(data)
+    try:
+        return sketch_mod.from_lean(lean, num_perm, seed)
+    except ValueError as exc:
+        raise IndexError_(f"stored signature does not fit the index: {exc}") from exc
+
+
+def content_hash(text: str) -> bytes:
+    """The first 16 bytes of the SHA-256 of a text (to tell unchanged articles)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()[:16]
+
+
+def as_signed(keys: np.ndarray) -> np.ndarray:
+    """uint64 band keys as the int64 SQLite stores (same bits)."""
+    return np.ascontiguousarray(keys, dtype=np.uint64).view(np.int64)
+
+
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An article row (its profile is read separately)."""
+
+    pk: int
+    id: str
+    title: str | None
+    url: str | None
+    published: str | None
+    source: str | None
+    added: float
+    chars: int
+    content_hash: bytes
+    wire_agency: str | None
+    wire_evidence: str | None
+    n_passages: int
+    cluster: int | None
+
+
+_ARTICLE_COLUMNS = ("pk, id, title, url, published, source, added, chars, content_hash, "
+                    "wire_agency, wire_evidence, n_passages, cluster")
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    """What is inserted for one article."""
+
+    id: str
+    title: str | None
+    url: str | None
+    published: str | None
+    published_ts: float | None
+    source: str | None
+    chars: int
+    content_hash: bytes
+    wire_agency: str | None
+    wire_evidence: str | None
+    n_passages: int
+    neighbours: np.ndarray
+    profile: bytes
+    signature: bytes
+    postings: bytes
+
+
+@dataclass(frozen=True)
+class MatchRow:
+    """A stored match between articles ``a`` and ``b`` (primary keys)."""
+
+    a: int
+    b: int
+    score: float
+    jaccard: float
+    cosine: float
+    reuse_a_in_b: float
+    reuse_b_in_a: float
+    passages: str
+
+
+@dataclass(frozen=True)
+class ClusterRow:
+    """A stored cluster."""
+
+    id: int
+    source: int | None
+    source_reason: str | None
+    size: int
+
+
+def _ints(values: Iterable[int]) -> str:
+    """A JSON array of integers, for ``json_each`` (one parameter for any count)."""
+    return json.dumps([int(v) for v in values])
+
+
+# --------------------------------------------------------------------------- the index
+
+
+class Index:
+    """An open index file. Use :meth:`open`; close it (or use ``with``).
+
+    Attributes:
+        path: The file.
+        settings: Its pinned settings (see :func:`pinned_settings`).
+        schema_version: Its schema version.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, settings: dict[str, str],
+                 lock_timeout: float) -> None:
+        self._conn = conn
+        self.path = path
+        self.settings = settings
+        self.schema_version = SCHEMA_VERSION
+        self.lock_timeout = lock_timeout
+        self._in_transaction = False
+
+    # ----------------------------------------------------------------- opening
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        config: Config | None = None,
+        *,
+        create: bool = False,
+        lock_timeout: float = 600.0,
+    ) -> Index:
+        """Open (or, with ``create``, make) an index file.
+
+        Args:
+            path: The SQLite file.
+            config: Settings to check against the pinned ones; None to skip the
+                check (for stats, export and prune, which depend on none).
+            create: Make the file when it does not exist.
+            lock_timeout: Seconds to wait for another process's transaction.
+
+        Raises:
+            IndexError_: No such index (without ``create``), not an SQLite file
+                or not a dedup index, a newer or unupgradable schema, settings
+                that differ from the pinned ones, or the lock wait expired.
+        """
+        file = Path(path)
+        if file.is_dir():
+            raise IndexError_(f"{file}: is a directory, expected an index file")
+        if not file.exists():
+            if not create:
+                raise IndexError_(f"{file}: no index there (create one with 'dedup index add')")
+            if not file.parent.is_dir():
+                raise IndexError_(f"{file}: directory {file.parent} does not exist")
+        if lock_timeout < 0:
+            raise IndexError_(f"lock timeout must be at least 0 seconds, got {lock_timeout}")
+        try:
+            conn = sqlite3.connect(file, timeout=lock_timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise IndexError_(f"{file}: cannot open: {exc}") from exc
+        try:
+            with _translated(file, lock_timeout):
+                settings = _prepare(conn, file, config, create)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, file, settings, lock_timeout)
+
+    def close(self) -> None:
+        """Close the connection (a transaction still open is rolled back)."""
+        self._conn.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self, write: bool) -> Iterator[None]:
+        """One transaction: ``BEGIN IMMEDIATE`` for a writer (waits for other
+        writers up to ``lock_timeout``), a deferred read snapshot otherwise.
+        Committed on success, rolled back on any exception."""
+        with _translated(self.path, self.lock_timeout):
+            self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            self._in_transaction = True
+            try:
+                yield
+            except BaseException:
+                self._in_transaction = False
+                self._conn.execute("ROLLBACK")
+                raise
+            self._in_transaction = False
+            self._conn.execute("COMMIT")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """Run one statement (for stats and checks)."""
+        with _translated(self.path, self.lock_timeout):
+            return self._conn.execute(sql, params)
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the main file when no reader needs it (best effort)."""
+        with suppress(sqlite3.Error):
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    # ----------------------------------------------------------------- meta
+
+    def meta(self) -> dict[str, str]:
+        """All meta values."""
+        return dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+
+    def next_cluster_ids(self, count: int) -> list[int]:
+        """Reserve ``count`` new cluster ids (inside a write transaction)."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key='next_cluster_id'").fetchone()
+        first = int(row[0]) if row else 1
+        self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('next_cluster_id', ?)",
+                           (str(first + count),))
+        return list(range(first, first + count))
+
+    def peek_cluster_ids(self, count: int) -> list[int]:
+        """The ids :meth:`next_cluster_ids` would give, without reserving them."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key='next_cluster_id'").fetchone()
+        first = int(row[0]) if row else 1
+        return list(range(first, first + count))
+
+    # ----------------------------------------------------------------- reads
+
+    def counts(self) -> tuple[int, int]:
+        """(articles, passage windows) in the index."""
+        n, p = self._conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(n_passages), 0) FROM articles").fetchone()
+        return int(n), int(p)
+
+    def find_ids(self, ids: Sequence[str]) -> dict[str, tuple[int, bytes]]:
+        """``id -> (pk, content_hash)`` for the ids that are in the index."""
+        out: dict[str, tuple[int, bytes]] = {}
+        for lo in range(0, len(ids), 10_000):
+            rows = self._conn.execute(
+                "SELECT id, pk, content_hash FROM articles "
+                "WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(ids[lo : lo + 10_000])),)).fetchall()
+            out.update({r[0]: (int(r[1]), bytes(r[2])) for r in rows})
+        return out
+
+    def articles(self, pks: Iterable[int]) -> dict[int, StoredArticle]:
+        """Article rows by primary key."""
+        rows = self._conn.execute(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE pk IN "
+            "(SELECT value FROM json_each(?))", (_ints(pks),)).fetchall()
+        return {int(r[0]): _stored(r) for r in rows}
+
+    def members(self, cluster_ids: Iterable[int]) -> dict[int, StoredArticle]:
+        """Article rows of the members of some clusters."""
+        rows = self._conn.execute(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE cluster IN "
+            "(SELECT value FROM json_each(?))", (_ints(cluster_ids),)).fetchall()
+        return {int(r[0]): _stored(r) for r in rows}
+
+    def clusters(self, cluster_ids: Iterable[int]) -> dict[int, ClusterRow]:
+        """Cluster rows by id."""
+        rows = self._conn.execute(
+            "SELECT id, source, source_reason, size FROM clusters WHERE id IN "
+            "(SELECT value FROM json_each(?))", (_ints(cluster_ids),)).fetchall()
+        return {int(r[0]): ClusterRow(int(r[0]), r[1], r[2], int(r[3])) for r in rows}
+
+    def term_frequencies(self, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Stored (articles, passages) counts of each term (0 when unknown)."""
+        docs = np.zeros(len(terms), dtype=np.int64)
+        passages = np.zeros(len(terms), dtype=np.int64)
+        if len(terms) == 0:
+            return docs, passages
+        rows = self._conn.execute(
+            "SELECT term, docs, passages FROM terms WHERE term IN "
+            "(SELECT value FROM json_each(?))", (_ints(terms.tolist()),)).fetchall()
+        if rows:
+            found = np.array(rows, dtype=np.int64)
+            idx = np.searchsorted(terms, found[:, 0])
+            docs[idx], passages[idx] = found[:, 1], found[:, 2]
+        return docs, passages
+
+    def bucket_members(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(key, article) rows of the stored band keys among ``keys`` (uint64)."""
+        return self._pairs("SELECT key, article FROM band_keys WHERE key IN "
+                           "(SELECT value FROM json_each(?))", as_signed(keys), unsigned=True)
+
+    def doc_postings(self, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(term, article, weight) of the article keywords among ``terms``."""
+        return self._postings("doc_keywords", terms)
+
+    def passage_postings(self, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(term, passage, weight) of the passage keywords among ``terms``."""
+        return self._postings("passage_keywords", terms)
+
+    def neighbours(self, pks: Iterable[int]) -> dict[int, np.ndarray]:
+        """The stored neighbour cosines (float32, descending) of some articles."""
+        rows = self._conn.execute(
+            "SELECT pk, neighbours FROM articles WHERE pk IN (SELECT value FROM json_each(?))",
+            (_ints(pks),)).fetchall()
+        return {int(pk): np.frombuffer(blob, dtype="<f4").astype(np.float32)
+                for pk, blob in rows}
+
+    def profiles(self, pks: Iterable[int]) -> dict[int, Profile]:
+        """Stored profiles by primary key."""
+        rows = self._conn.execute(
+            "SELECT article, profile, signature FROM profiles WHERE article IN "
+            "(SELECT value FROM json_each(?))", (_ints(pks),)).fetchall()
+        num_perm, seed = int(self.settings["sketch.num_perm"]), int(self.settings["sketch.seed"])
+        return {int(pk): decode_profile(blob, decode_signature(sig, num_perm, seed))
+                for pk, blob, sig in rows}
+
+    def postings_of(self, pks: Iterable[int]) -> dict[int, dict[str, np.ndarray]]:
+        """What each article added to the inverted tables and term counts."""
+        rows = self._conn.execute(
+            "SELECT article, postings FROM profiles WHERE article IN "
+            "(SELECT value FROM json_each(?))", (_ints(pks),)).fetchall()
+        return {int(pk): decode_arrays(blob) for pk, blob in rows}
+
+    def signature(self, pk: int) -> np.ndarray:
+        """The whole-text MinHash signature of an article."""
+        row = self._conn.execute("SELECT signature FROM profiles WHERE article=?",
+                                 (pk,)).fetchone()
+        if row is None:
+            raise KeyError(pk)
+        return decode_signature(row[0], int(self.settings["sketch.num_perm"]),
+                                int(self.settings["sketch.seed"]))
+
+    def matches_of(self, pks: Iterable[int]) -> list[MatchRow]:
+        """Stored matches with either side among ``pks``."""
+        keys = _ints(pks)
+        rows = self._conn.execute(
+            "SELECT a, b, score, jaccard, cosine, reuse_a_in_b, reuse_b_in_a, passages "
+            "FROM matches WHERE a IN (SELECT value FROM json_each(?1)) "
+            "UNION SELECT a, b, score, jaccard, cosine, reuse_a_in_b, reuse_b_in_a, passages "
+            "FROM matches WHERE b IN (SELECT value FROM json_each(?1))", (keys,)).fetchall()
+        return sorted((MatchRow(*r) for r in rows), key=lambda m: (m.a, m.b))
+
+    def aged_before(self, cutoff: float) -> list[int]:
+        """Articles published (or, without a date, added) before ``cutoff`` (epoch s)."""
+        rows = self._conn.execute(
+            "SELECT pk FROM articles WHERE coalesce(published_ts, added) < ? ORDER BY pk",
+            (cutoff,)).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def iter_export(self) -> Iterator[tuple[Any, ...]]:
+        """Articles with their cluster's source id, ordered by id."""
+        yield from self._conn.execute(
+            "SELECT a.id, a.title, a.url, a.published, a.source, a.added, a.chars, "
+            "a.content_hash, a.wire_agency, a.cluster, s.id "
+            "FROM articles a LEFT JOIN clusters c ON c.id = a.cluster "
+            "LEFT JOIN articles s ON s.pk = c.source ORDER BY a.id")
+
+    # ----------------------------------------------------------------- writes
+
+    def insert_articles(self, rows: Sequence[NewArticle], added: float) -> list[int]:
+        """Insert articles and their profiles; their primary keys, in order."""
+        pks = []
+        for r in rows:
+            cur = self._conn.execute(
+                "INSERT INTO articles (id, title, url, published, published_ts, source, added, "
+                "chars, content_hash, wire_agency, wire_evidence, n_passages, neighbours) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (r.id, r.title, r.url, r.published, r.published_ts, r.source, added, r.chars,
+                 r.content_hash, r.wire_agency, r.wire_evidence, r.n_passages,
+                 r.neighbours.astype("<f4").tobytes()))
+            pk = cur.lastrowid
+            if pk is None:  # not reached: an INSERT always sets it
+                raise IndexError_(f"no row id for article {r.id!r}")
+            self._conn.execute("INSERT INTO profiles VALUES (?, ?, ?, ?)",
+                               (pk, r.profile, r.signature, r.postings))
+            pks.append(int(pk))
+        return pks
+
+    def delete_articles(self, pks: Sequence[int]) -> None:
+        """Delete article rows (their profiles and matches go with them)."""
+        self._conn.execute("DELETE FROM articles WHERE pk IN (SELECT value FROM json_each(?))",
+                           (_ints(pks),))
+
+    def add_band_keys(self, keys: np.ndarray, articles: np.ndarray) -> None:
+        """Insert (key, article) rows (keys uint64)."""
+        order = np.lexsort((articles, as_signed(keys)))
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO band_keys VALUES (?, ?)",
+            zip(as_signed(keys)[order].tolist(), articles[order].tolist()))
+
+    def remove_band_keys(self, keys: np.ndarray, articles: np.ndarray, scan: bool) -> None:
+        """Delete (key, article) rows; ``scan`` deletes by article over the whole
+        table instead (faster when many articles go at once)."""
+        if scan:
+            self._conn.execute(
+                "DELETE FROM band_keys WHERE article IN (SELECT value FROM json_each(?))",
+                (_ints(np.unique(articles).tolist()),))
+            return
+        self._conn.executemany("DELETE FROM band_keys WHERE key = ? AND article = ?",
+                               zip(as_signed(keys).tolist(), articles.tolist()))
+
+    def add_postings(self, table: str, terms: np.ndarray, owners: np.ndarray,
+                     weights: np.ndarray) -> None:
+        """Insert keyword rows into ``doc_keywords`` or ``passage_keywords``."""
+        owner = _POSTING_OWNER[table]
+        q = np.clip(np.rint(weights * WEIGHT_SCALE), 1, WEIGHT_SCALE).astype(np.int64)
+        order = np.lexsort((owners, terms))
+        self._conn.executemany(
+            f"INSERT OR REPLACE INTO {table} (term, {owner}, weight) VALUES (?, ?, ?)",
+            zip(terms[order].tolist(), owners[order].tolist(), q[order].tolist()))
+
+    def remove_postings(self, table: str, terms: np.ndarray, owners: np.ndarray,
+                        scan_articles: Sequence[int] | None = None) -> None:
+        """Delete keyword rows; with ``scan_articles``, every row of those
+        articles over the whole table instead."""
+        owner = _POSTING_OWNER[table]
+        if scan_articles is not None:
+            expr = owner if owner == "article" else f"({owner} >> {PASSAGE_BITS})"
+            self._conn.execute(
+                f"DELETE FROM {table} WHERE {expr} IN (SELECT value FROM json_each(?))",
+                (_ints(scan_articles),))
+            return
+        self._conn.executemany(f"DELETE FROM {table} WHERE term = ? AND {owner} = ?",
+                               zip(terms.tolist(), owners.tolist()))
+
+    def update_terms(self, terms: np.ndarray, docs: np.ndarray, passages: np.ndarray) -> None:
+        """Add (possibly negative) counts to the term table; drop terms left at 0."""
+        if len(terms) == 0:
+            return
+        self._conn.executemany(
+            "INSERT INTO terms (term, docs, passages) VALUES (?, ?, ?) ON CONFLICT(term) DO "
+            "UPDATE SET docs = docs + excluded.docs, passages = passages + excluded.passages",
+            zip(terms.tolist(), docs.tolist(), passages.tolist()))
+        if (docs < 0).any() or (passages < 0).any():
+            self._conn.execute(
+                "DELETE FROM terms WHERE term IN (SELECT value FROM json_each(?)) "
+                "AND docs <= 0 AND passages <= 0", (_ints(terms[(docs < 0) | (passages < 0)]),))
+
+    def set_neighbours(self, values: dict[int, np.ndarray]) -> None:
+        """Replace the stored neighbour cosines of some articles."""
+        self._conn.executemany("UPDATE articles SET neighbours = ? WHERE pk = ?",
+                               ((v.astype("<f4").tobytes(), pk) for pk, v in values.items()))
+
+    def insert_matches(self, rows: Sequence[MatchRow]) -> None:
+        """Insert (or replace) verified matches."""
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO matches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            ((m.a, m.b, m.score, m.jaccard, m.cosine, m.reuse_a_in_b, m.reuse_b_in_a,
+              m.passages) for m in rows))
+
+    def replace_clusters(self, removed: Iterable[int], clusters: Sequence[ClusterRow],
+                         membership: dict[int, int | None]) -> None:
+        """Drop clusters ``removed``, write ``clusters``, and set each listed
+        article's cluster (None: in none)."""
+        self._conn.execute("DELETE FROM clusters WHERE id IN (SELECT value FROM json_each(?))",
+                           (_ints(removed),))
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO clusters (id, source, source_reason, size) "
+            "VALUES (?, ?, ?, ?)", ((c.id, c.source, c.source_reason, c.size) for c in clusters))
+        self._conn.executemany("UPDATE articles SET cluster = ? WHERE pk = ?",
+                               ((cid, pk) for pk, cid in membership.items()))
+
+    # ----------------------------------------------------------------- helpers
+
+    def _pairs(self, sql: str, values: np.ndarray,
+               unsigned: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        chunks: list[np.ndarray] = []
+        uniq = np.unique(values)
+        for lo in range(0, len(uniq), 200_000):
+            rows = self._conn.execute(sql, (_ints(uniq[lo : lo + 200_000].tolist()),)).fetchall()
+            if rows:
+                chunks.append(np.array(rows, dtype=np.int64))
+        found = np.concatenate(chunks) if chunks else np.zeros((0, 2), dtype=np.int64)
+        first = found[:, 0].view(np.uint64) if unsigned else found[:, 0]
+        return np.ascontiguousarray(first), np.ascontiguousarray(found[:, 1])
+
+    def _postings(self, table: str, terms: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        owner = _POSTING_OWNER[table]
+        chunks: list[np.ndarray] = []
+        uniq = np.unique(terms)
+        for lo in range(0, len(uniq), 50_000):
+            rows = self._conn.execute(
+                f"SELECT term, {owner}, weight FROM {table} WHERE term IN "
+                "(SELECT value FROM json_each(?))", (_ints(uniq[lo : lo + 50_000].tolist()),)
+            ).fetchall()
+            if rows:
+                chunks.append(np.array(rows, dtype=np.int64))
+        found = np.concatenate(chunks) if chunks else np.zeros((0, 3), dtype=np.int64)
+        return (np.ascontiguousarray(found[:, 0]), np.ascontiguousarray(found[:, 1]),
+                found[:, 2].astype(np.float32) / WEIGHT_SCALE)
+
+
+_POSTING_OWNER = {"doc_keywords": "article", "passage_keywords": "passage"}
+
+
+def _stored(r: Sequence[Any]) -> StoredArticle:
+    return StoredArticle(int(r[0]), r[1], r[2], r[3], r[4], r[5], float(r[6]), int(r[7]),
+                         bytes(r[8]), r[9], r[10], int(r[11]),
+                         None if r[12] is None else int(r[12]))
+
+
+@contextmanager
+def _translated(path: Path, lock_timeout: float) -> Iterator[None]:
+    """SQLite errors as :class:`IndexError_` with a message naming the file."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            raise IndexError_(
+                f"{path}: locked by another process; gave up after waiting {lock_timeout:g} s "
+                "(see --lock-timeout)") from exc
+        raise IndexError_(f"{path}: {text}") from exc
+    except sqlite3.DatabaseError as exc:
+        raise IndexError_(f"{path}: not a usable index ({exc})") from exc
+
+
+def _prepare(conn: sqlite3.Connection, path: Path, config: Config | None,
+             create: bool) -> dict[str, str]:
+    """Set the pragmas, create or upgrade the schema, check the settings."""
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA cache_size = -65536")  # 64 MiB of page cache
+    conn.execute("PRAGMA temp_store = MEMORY")
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if not tables:
+        if not create:
+            raise IndexError_(f"{path}: not a dedup index (the database is empty)")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if not conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
+                _create(conn, config or Config())
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    else:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        if app_id != APPLICATION_ID or "meta" not in tables:
+            raise IndexError_(f"{path}: not a dedup index (an SQLite file of something else)")
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        if str(mode).lower() != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    version = int(meta.get("schema_version", "0"))
+    if version > SCHEMA_VERSION:
+        raise IndexError_(f"{path}: schema version {version} is newer than this dedup "
+                          f"understands ({SCHEMA_VERSION}); upgrade dedup")
+    if version < SCHEMA_VERSION:
+        _upgrade(conn, path, version)
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    settings = {k[len("setting."):]: v for k, v in meta.items() if k.startswith("setting.")}
+    if config is not None:
+        wanted = pinned_settings(config)
+        differ = [f"{k}={settings.get(k, '(unset)')} (now {v})" for k, v in wanted.items()
+                  if settings.get(k) != v]
+        if differ:
+            raise IndexError_(
+                f"{path}: built with other settings than now: {', '.join(differ)}; "
+                "stored signatures and keys would not compare - use the same settings or "
+                "a new index")
+    return settings
+
+
+def _create(conn: sqlite3.Connection, config: Config) -> None:
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    rows = [("schema_version", str(SCHEMA_VERSION)), ("next_cluster_id", "1"),
+            ("created", f"{time.time():.3f}")]
+    rows += [(f"setting.{k}", v) for k, v in pinned_settings(config).items()]
+    conn.executemany("INSERT INTO meta VALUES (?, ?)", rows)
+
+
+def _upgrade(conn: sqlite3.Connection, path: Path, version: int) -> None:
+    """Bring a file of an older schema version up to date, or refuse."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = int(dict(conn.execute("SELECT key, value FROM meta").fetchall())
+                      .get("schema_version", "0"))
+        while current < SCHEMA_VERSION:
+            steps = _MIGRATIONS.get(current)
+            if steps is None:
+                raise IndexError_(
+                    f"{path}: schema version {current} is older than {SCHEMA_VERSION} and "
+                    "cannot be upgraded; rebuild the index from the articles")
+            for statement in steps:
+                conn.execute(statement)
+            current += 1
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                         (str(current),))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def file_bytes(path: Path) -> int:
+    """Size of the index on disk: the file and its WAL."""
+    total = 0
+    for suffix in ("", "-wal"):
+        part = Path(f"{path}{suffix}")
+        if part.exists():
+            total += part.stat().st_size
+    return total
+
+
+__all__ = [
+    "APPLICATION_ID",
+    "PASSAGE_BITS",
+    "SCHEMA_VERSION",
+    "WEIGHT_SCALE",
+    "ClusterRow",
+    "Index",
+    "MatchRow",
+    "NewArticle",
+    "StoredArticle",
+    "as_signed",
+    "content_hash",
+    "decode_arrays",
+    "decode_profile",
+    "decode_signature",
+    "encode_arrays",
+    "encode_profile",
+    "encode_signature",
+    "file_bytes",
+    "pinned_settings",
+]
