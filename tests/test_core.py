@@ -1,0 +1,255 @@
+"""Text, sketch, LSH, alignment and attribution: exact expectations and properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from datasketch import MinHash, MinHashLSH
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dedup import sketch, text, wire
+from dedup.align import AlignParams, align
+from dedup.cluster import components, likely_original, parse_published
+from dedup.config import Config
+from dedup.errors import ConfigError
+from dedup.lsh import band_keys, band_params, candidate_pairs
+from dedup.model import Match, Passage
+from dedup.pipeline import compare, side_of
+
+from .conftest import WIRE_BANK, WIRE_STORM
+
+# --- text ------------------------------------------------------------------
+
+TRICKY = st.text(
+    alphabet=st.sampled_from(list("abcXYZ é.!?,;\"'“”‘’«»—–-\t\r\n ßﬁ東京0123é\u0301")),
+    max_size=300,
+)
+
+
+@given(TRICKY)
+def test_normalize_is_idempotent(s: str) -> None:
+    assert text.normalize(text.normalize(s)) == text.normalize(s)
+
+
+@given(TRICKY)
+def test_token_spans_slice_the_original_and_hash_their_normal_form(s: str) -> None:
+    toks = text.tokenize(s)
+    for start, end, h in zip(toks.starts.tolist(), toks.ends.tolist(), toks.hashes.tolist()):
+        piece = s[start:end]
+        assert piece.strip() == piece and piece
+        assert text.token_hash(text.normalize(piece)) == h
+
+
+@given(TRICKY)
+def test_sentences_cover_tokens_in_order(s: str) -> None:
+    toks = text.tokenize(s)
+    sents = text.segment(s, toks)
+    assert sents.token_bounds[0] == 0 and sents.token_bounds[-1] == len(toks)
+    assert np.all(np.diff(sents.token_bounds) > 0) or len(toks) == 0
+    assert np.all(sents.starts < sents.ends)
+    assert np.all(sents.ends[:-1] <= sents.starts[1:])
+
+
+def test_normalize_folds_case_accents_quotes_and_dashes() -> None:
+    assert text.normalize("“Straße” – Café") == '"strasse" - cafe'
+    assert text.tokens("Zelenskiy’s CAFÉ, e\u0301te\u0301 東京") == [
+        "zelenskiy", "s", "cafe", "ete", "東", "京"]
+
+
+def test_abbreviations_do_not_end_sentences() -> None:
+    s = "U.S. President Donald Trump met Mr. Putin on Friday. They spoke for three hours."
+    sents = text.segment(s)
+    assert [s[a:b] for a, b in zip(sents.starts, sents.ends)] == [
+        "U.S. President Donald Trump met Mr. Putin on Friday.",
+        "They spoke for three hours.",
+    ]
+
+
+# --- sketch and LSH --------------------------------------------------------
+
+
+def test_signatures_equal_datasketch_minhash() -> None:
+    toks = text.tokenize(WIRE_STORM)
+    shingles = sketch.shingle_hashes(toks.hashes, 5)
+    ours = sketch.minhash(shingles, 128, 1)
+    ref = MinHash(num_perm=128, seed=1, hashfunc=lambda v: v)
+    ref.update_batch([int(v) & 0xFFFFFFFF for v in shingles])
+    assert np.array_equal(ref.hashvalues, ours)
+    sigs, starts = sketch.passage_signatures(shingles, sketch.SketchParams(window=20, stride=10))
+    ref2 = MinHash(num_perm=128, seed=1, hashfunc=lambda v: v)
+    ref2.update_batch([int(v) & 0xFFFFFFFF for v in shingles[starts[2]:starts[2] + 20]])
+    assert np.array_equal(ref2.hashvalues, sigs[2])
+    lean = sketch.to_lean(ours)
+    assert np.array_equal(sketch.from_lean(lean, 128, 1), ours)
+    with pytest.raises(ValueError, match="Expecting minhash with length 64, got 128"):
+        sketch.from_lean(lean, 64, 1)
+    with pytest.raises(ValueError, match="Expecting minhash with seed 2, got 1"):
+        sketch.from_lean(lean, 128, 2)
+
+
+def test_lsh_candidates_equal_datasketch_minhashlsh() -> None:
+    rng = np.random.default_rng(7)
+    base = rng.integers(0, 2**32, size=(6, 128), dtype=np.uint64).astype(np.uint32)
+    sigs = np.concatenate([base, base[:3]])  # rows 6..8 duplicate rows 0..2
+    sigs[7, :40] = 5  # row 7 shares only some bands with row 1
+    owners = np.arange(len(sigs))
+    b, r = band_params(0.5, 128)
+    ours = {tuple(p) for p in candidate_pairs(band_keys(sigs, b, r), owners).tolist()}
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    for k, sig in enumerate(sigs):
+        lsh.insert(k, sketch.to_lean(sig))
+    ref = {tuple(sorted((k, int(q)))) for k, sig in enumerate(sigs)
+           for q in lsh.query(sketch.to_lean(sig)) if q != k}
+    assert ours == ref
+    assert (0, 6) in ours and (1, 7) in ours
+
+
+def test_large_buckets_are_linked_linearly() -> None:
+    keys = np.full((10, 1), 42, dtype=np.uint64)
+    pairs = candidate_pairs(keys, np.arange(10), max_bucket=4)
+    assert len(pairs) == 9 + 8  # chain plus star, deduplicated
+    assert {(0, k) for k in range(1, 10)} <= {tuple(p) for p in pairs.tolist()}
+
+
+# --- alignment -------------------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from([WIRE_STORM, WIRE_BANK, WIRE_STORM.replace("\n", "\r\n\t")]))
+def test_text_fully_matches_itself(s: str) -> None:
+    m = compare(s, s)
+    assert m.reuse_a_in_b > 0.95 and m.reuse_b_in_a > 0.95
+    assert 0.0 <= m.score <= 1.0 and m.score > 0.9
+
+
+@settings(max_examples=30, deadline=None)
+@given(TRICKY, TRICKY)
+def test_scores_in_range_and_offsets_slice(a: str, b: str) -> None:
+    a, b = a + " " + WIRE_BANK, WIRE_BANK[:400] + b
+    m = compare(a, b)
+    for value in (m.score, m.jaccard, m.cosine, m.reuse_a_in_b, m.reuse_b_in_a):
+        assert 0.0 <= value <= 1.0
+    for p in m.passages:
+        assert 0 <= p.a_start < p.a_end <= len(a) and 0 <= p.b_start < p.b_end <= len(b)
+        assert a[p.a_start:p.a_end].strip() == a[p.a_start:p.a_end]
+
+
+def test_compare_is_symmetric() -> None:
+    local = "A quiet evening in town was interrupted by news from the coast.\n" + WIRE_STORM
+    ab, ba = compare(local, WIRE_STORM), compare(WIRE_STORM, local)
+    assert ab.reuse_a_in_b == pytest.approx(ba.reuse_b_in_a)
+    assert ab.score == pytest.approx(ba.score)
+    assert [p.swapped() for p in ab.passages] == list(ba.passages)
+
+
+def test_trimmed_copy_passage_offsets() -> None:
+    body = WIRE_STORM.split("\n")
+    trimmed = "\n".join(body[:3])
+    m = compare(trimmed, WIRE_STORM)
+    assert [(p.a_start, p.a_end, p.b_start, p.b_end) for p in m.passages] == [
+        (0, len(trimmed), 0, len(trimmed))]
+    assert m.reuse_a_in_b == 1.0
+    assert m.reuse_b_in_a == pytest.approx(len(trimmed) / len(WIRE_STORM), abs=1e-9)
+
+
+def test_local_intro_passage_starts_after_the_intro() -> None:
+    intro = "Our town prepared sandbags on Tuesday evening as the weather turned for the worse.\n"
+    story = intro + WIRE_BANK
+    m = compare(story, WIRE_BANK)
+    assert len(m.passages) == 1
+    p = m.passages[0]
+    assert story[p.a_start:p.a_end] == WIRE_BANK
+    assert (p.b_start, p.b_end) == (0, len(WIRE_BANK))
+
+
+def test_moved_paragraphs_give_two_passages() -> None:
+    body = WIRE_STORM.split("\n")[:-1]
+    moved = "\n".join(body[4:] + body[:4])
+    m = compare(moved, WIRE_STORM)
+    spans = sorted((moved[p.a_start:p.a_end], WIRE_STORM[p.b_start:p.b_end]) for p in m.passages)
+    assert len(spans) == 2
+    assert spans[0][0] == "\n".join(body[4:]) == spans[0][1]
+    assert spans[1][0] == "\n".join(body[:4]) == spans[1][1]
+
+
+def test_two_wire_stories_merged_give_two_sources() -> None:
+    merged = "\n".join(WIRE_STORM.split("\n")[:3]) + "\n" + "\n".join(WIRE_BANK.split("\n")[:3])
+    to_storm, to_bank = compare(merged, WIRE_STORM), compare(merged, WIRE_BANK)
+    assert len(to_storm.passages) == 1 and len(to_bank.passages) == 1
+    cut = merged.index("FRANKFURT")
+    assert to_storm.passages[0].a_end <= cut <= to_bank.passages[0].a_start
+
+
+def test_independent_story_on_the_same_topic_is_not_reuse() -> None:
+    from .conftest import SAME_TOPIC
+
+    assert compare(SAME_TOPIC, WIRE_STORM).passages == ()
+
+
+def test_align_of_empty_side_is_empty() -> None:
+    assert align(side_of(""), side_of(WIRE_BANK), AlignParams()).passages == ()
+
+
+# --- wire credits and attribution ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text_", "agency"),
+    [
+        ("WASHINGTON (AP) \u2014 The Senate voted.", "AP"),
+        ("LONDON, March 3 (Reuters) - Shares fell.", "Reuters"),
+        ("(AFP) - Paris was calm.", "AFP"),
+        ("Shares fell.\nReporting by Jane Doe; Editing by Bob Roe", "Reuters"),
+        ("Story.\n\u00a9 2024 The Associated Press", "AP"),
+        ("Story.\nThe Associated Press contributed to this report.", "AP"),
+        ("We asked AP officials about it.", None),
+        ("The cap is\npa", None),
+    ],
+)
+def test_wire_credit_detection(text_: str, agency: str | None) -> None:
+    found = wire.detect(text_)
+    assert (found.agency if found else None) == agency
+
+
+def test_wire_from_metadata() -> None:
+    assert wire.detect("x", source="Reuters").agency == "Reuters"  # type: ignore[union-attr]
+    assert wire.detect("x", url="https://apnews.com/a/b").agency == "AP"  # type: ignore[union-attr]
+
+
+def _m(a: str, b: str, ra: float, rb: float, score: float = 0.5) -> Match:
+    return Match(a, b, score, 0.1, 0.5, ra, rb, (Passage(0, 1, 0, 1, 0.9),))
+
+
+def test_original_by_earliest_published_then_centrality() -> None:
+    matches = [_m("o", "t", 0.6, 1.0), _m("l", "o", 0.7, 1.0), _m("l", "t", 0.45, 1.0)]
+    src, why = likely_original(["l", "o", "t"], matches, {}, {"o": None})
+    assert src == "o" and why is not None and why.startswith("most central")
+    src, why = likely_original(["l", "o", "t"], matches, {},
+                               {"t": "2024-05-01T08:00:00Z", "o": "2024-05-01T09:00+00:00"})
+    assert (src, why) == ("t", "earliest published (2024-05-01T08:00:00Z)")
+
+
+def test_published_parsing() -> None:
+    assert parse_published("Tue, 14 Nov 2023 10:00:00 +0000") is not None
+    assert parse_published("2023-11-14") is not None
+    assert parse_published("last Tuesday") is None
+
+
+def test_components_ignore_weak_edges() -> None:
+    matches = [_m("a", "b", 0.9, 0.9, 0.8), _m("b", "c", 0.1, 0.1, 0.05)]
+    assert components(["a", "b", "c"], matches, 0.1) == [["a", "b"]]
+    assert components(["a", "b", "c"], matches, 0.0) == [["a", "b", "c"]]
+
+
+# --- config ----------------------------------------------------------------
+
+
+def test_config_validation_messages() -> None:
+    with pytest.raises(ConfigError, match=r"min_score must be in \[0.0, 1.0\], got 1.5"):
+        Config(min_score=1.5)
+    with pytest.raises(ConfigError, match="unknown setting align.nope"):
+        Config().with_overrides(**{"align.nope": 1})
+    with pytest.raises(ConfigError, match=r"align.max_gap must be in \[0, 1000\], got -1"):
+        Config().with_overrides(**{"align.max_gap": -1})
+    assert Config().with_overrides(**{"align.max_gap": 3}).align.max_gap == 3

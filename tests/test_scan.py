@@ -1,0 +1,162 @@
+"""End to end: dedup.scan and the CLI on the bundled example and planted corpora."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import dedup
+from dedup.cli.main import app
+from dedup.model import Article
+
+from .conftest import ALASKA, BANK_FAMILY, STORM_FAMILY
+
+runner = CliRunner()
+
+
+def test_alaska_summit_one_cluster_of_the_reuters_story_and_its_rewrite() -> None:
+    report = dedup.scan([ALASKA], dedup.Config(workers=1))
+    assert [c.members for c in report.clusters] == [
+        ("001_941e012609fbccd2.txt", "004_ae504191b61293c9.txt")]
+    assert (report.matches[0].a, report.matches[0].b) == (
+        "001_941e012609fbccd2.txt", "004_ae504191b61293c9.txt")
+    cluster = report.clusters[0]
+    assert cluster.source == "001_941e012609fbccd2.txt"
+    assert cluster.source_reason is not None and "Reuters" in cluster.source_reason
+    assert report.wire == {"001_941e012609fbccd2.txt": "Reuters"}
+
+
+def test_planted_families_cluster_exactly(planted_articles: list[Article]) -> None:
+    dated = [
+        Article(a.id, a.text, published="2024-06-04T09:00:00Z" if a.id.startswith("wire/")
+                else "2024-06-04T12:00:00Z")
+        for a in planted_articles
+    ]
+    report = dedup.scan(dated, dedup.Config(workers=1))
+    assert [c.members for c in report.clusters] == [STORM_FAMILY, BANK_FAMILY]
+    assert [c.source for c in report.clusters] == ["wire/storm.txt", "wire/bank.txt"]
+    pairs = {(m.a, m.b) for m in report.matches}
+    for other in ("other/library.txt", "other/keys_families.txt"):
+        assert not any(other in p for p in pairs)
+    reworded = next(m for m in report.matches
+                    if (m.a, m.b) == ("copies/reworded.txt", "wire/storm.txt"))
+    assert reworded.reuse_a_in_b > 0.9 and reworded.jaccard < 0.3
+    for m in report.matches:
+        ta, tb = report.article(m.a).text, report.article(m.b).text
+        for p in m.passages:
+            assert ta[p.a_start:p.a_end] and tb[p.b_start:p.b_end]
+
+
+def test_same_input_same_bytes_and_workers_do_not_matter(planted_dir: Path) -> None:
+    one = dedup.scan([planted_dir], dedup.Config(workers=1))
+    two = dedup.scan([planted_dir], dedup.Config(workers=2))
+    assert json.dumps(one.to_dict()) == json.dumps(two.to_dict())
+    out1 = runner.invoke(app, ["scan", str(planted_dir), "-f", "json", "-q"])
+    out2 = runner.invoke(app, ["scan", str(planted_dir), "-f", "json", "-q"])
+    assert out1.exit_code == 0 and out1.stdout == out2.stdout
+
+
+def test_ids_are_relative_posix_paths(planted_dir: Path) -> None:
+    report = dedup.scan([planted_dir], dedup.Config(workers=1))
+    assert [a.id for a in report.articles][:2] == ["copies/bank_copy.txt", "copies/local.txt"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv", "html", "table"])
+def test_cli_formats(planted_dir: Path, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"report.{fmt}"
+    result = runner.invoke(app, ["scan", str(planted_dir), "--format", fmt, "-o", str(out),
+                                 "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    body = out.read_text(encoding="utf-8")
+    if fmt == "json":
+        data = json.loads(body)
+        assert set(data) == {"articles", "matches", "clusters", "skipped", "stats"}
+        assert set(data["matches"][0]) == {"a", "b", "score", "jaccard", "cosine",
+                                           "reuse_a_in_b", "reuse_b_in_a", "passages"}
+        assert data["clusters"][0]["members"] == list(STORM_FAMILY)
+        assert "seconds" not in data["stats"]
+    elif fmt == "jsonl":
+        rows = [json.loads(line) for line in body.splitlines()]
+        assert [r["type"] for r in rows].count("article") == 10
+        assert rows[-1]["type"] == "stats"
+    elif fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(body)))
+        assert rows[0]["a"] and float(rows[0]["score"]) > 0.9 and rows[0]["cluster"] == "1"
+    elif fmt == "html":
+        assert body.startswith("<!DOCTYPE html>") and "<mark" in body
+    else:
+        assert "Clusters" in body and "wire/storm.txt" in body
+
+
+def test_timings_flag_adds_seconds(planted_dir: Path) -> None:
+    result = runner.invoke(app, ["scan", str(planted_dir), "-f", "json", "-q", "--timings"])
+    assert set(json.loads(result.stdout)["stats"]["seconds"]) >= {"read", "profile", "verify"}
+
+
+def test_missing_path_is_exit_2_with_message(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["scan", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"dedup: {tmp_path / 'nope'}: no such file or directory"
+
+
+def test_bad_files_are_reported_and_the_scan_goes_on(planted_dir: Path) -> None:
+    (planted_dir / "bad.txt").write_bytes(b"\xff\xfe\x00binary")
+    (planted_dir / "empty.txt").write_text("   \n", encoding="utf-8")
+    (planted_dir / "feed.jsonl").write_text('{"id": "r1", "text": "fine text here"}\n{oops\n'
+                                            '{"id": "r2"}\n', encoding="utf-8")
+    result = runner.invoke(app, ["scan", str(planted_dir), "-f", "json"])
+    assert result.exit_code == 0
+    err = result.stderr.splitlines()
+    d = planted_dir
+    assert f"skipped {d / 'bad.txt'}: binary file (contains NUL bytes)" in err
+    assert f"skipped {d / 'empty.txt'}: empty" in err
+    assert any(line.startswith(f"skipped {d / 'feed.jsonl'}:2: malformed JSON") for line in err)
+    assert f"skipped {d / 'feed.jsonl'}:3: no 'text' field (available keys: id)" in err
+    assert err[-1] == "11 articles, 16 matches, 2 clusters, 4 skipped"
+    data = json.loads(result.stdout)
+    assert data["stats"]["skipped"] == 4 and data["stats"]["articles"] == 11
+    assert data["clusters"][0]["members"] == list(STORM_FAMILY)
+
+
+def test_fail_on_match_exit_code(planted_dir: Path) -> None:
+    assert runner.invoke(app, ["scan", str(planted_dir), "-q", "--fail-on-match"]).exit_code == 1
+    lone = planted_dir / "other"
+    assert runner.invoke(app, ["scan", str(lone), "-q", "--fail-on-match"]).exit_code == 0
+
+
+def test_bad_option_value_is_exit_2(planted_dir: Path) -> None:
+    result = runner.invoke(app, ["scan", str(planted_dir), "--min-score", "3"])
+    assert result.exit_code == 2
+    assert "min_score must be in [0.0, 1.0], got 3.0" in result.stderr
+
+
+def test_compare_command(tmp_path: Path) -> None:
+    a, b = ALASKA / "001_941e012609fbccd2.txt", ALASKA / "004_ae504191b61293c9.txt"
+    result = runner.invoke(app, ["compare", str(a), str(b), "--format", "json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    ta, tb = a.read_text(encoding="utf-8"), b.read_text(encoding="utf-8")
+    assert data["passages"] and 0 < data["reuse_a_in_b"] <= 1
+    p = data["passages"][0]
+    assert "chess game" in ta[p["a_start"]:p["a_end"]]
+    assert "chess game" in tb[p["b_start"]:p["b_end"]]
+    table = runner.invoke(app, ["compare", str(a), str(b)])
+    assert table.exit_code == 0 and "passages 1" in table.stdout
+    missing = runner.invoke(app, ["compare", str(a), str(tmp_path / "x.txt")])
+    assert missing.exit_code == 2
+    assert missing.stderr.strip() == f"dedup: {tmp_path / 'x.txt'}: no such file or directory"
+
+
+def test_table_escapes_markup(tmp_path: Path) -> None:
+    from .conftest import WIRE_BANK
+
+    (tmp_path / "[red]x.txt").write_text(WIRE_BANK, encoding="utf-8")
+    (tmp_path / "copy.txt").write_text(WIRE_BANK, encoding="utf-8")
+    result = runner.invoke(app, ["scan", str(tmp_path), "-q"])
+    assert result.exit_code == 0
+    assert "[red]x.txt" in result.stdout  # shown as text, not taken as markup
