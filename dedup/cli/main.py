@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from dedup import report as render
+from dedup.cli.index_cmd import index_app
 from dedup.config import Config
 from dedup.errors import DedupError
 from dedup.model import Skipped
@@ -159,15 +160,7 @@ def compare(
                               name_a=str(a), name_b=str(b))
 
 
-def _mount_index() -> None:
-    try:
-        from dedup.cli.index_cmd import index_app
-    except ImportError:  # pragma: no cover - the index sub-app is optional
-        return
-    app.add_typer(index_app, name="index")
-
-
-_mount_index()
+app.add_typer(index_app, name="index")
 
 
 def main() -> None:
