@@ -23,7 +23,7 @@ from dedup.index.ops import (
     query,
     stats,
 )
-from dedup.index.store import SCHEMA_VERSION, Index, pinned_settings
+from dedup.index.store import SCHEMA_VERSION, Index, IndexParams, pinned_settings
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -31,6 +31,7 @@ __all__ = [
     "ArticleResult",
     "BatchResult",
     "Index",
+    "IndexParams",
     "MatchRef",
     "PruneResult",
     "add",

@@ -16,9 +16,10 @@ connection's busy timeout, ``lock_timeout``), then sees everything it wrote.
 Schema (version 1)
 ==================
 ``meta(key, value)``
-    ``schema_version``, the pinned settings (:func:`pinned_settings`: what the
-    stored signatures, band keys and keyword postings depend on), the next
-    cluster id, and when the file was created.
+    ``schema_version``, the pinned settings (``setting.*``: what the stored
+    signatures, band keys, keyword postings, profiles and clusters depend on,
+    see :func:`pinned_settings` and :class:`IndexParams`), the next cluster
+    id, and when the file was created.
 ``articles(pk, id, title, url, published, published_ts, source, added, chars,
 content_hash, wire_agency, wire_evidence, n_passages, neighbours, cluster)``
     One row per article. ``pk`` is never reused (AUTOINCREMENT), so a stale
@@ -58,6 +59,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import sqlite3
 import struct
@@ -65,6 +67,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +78,7 @@ from dedup import lsh as lsh_mod
 from dedup import sketch as sketch_mod
 from dedup import tfidf as tfidf_mod
 from dedup.config import Config
-from dedup.errors import IndexError_
+from dedup.errors import ConfigError, IndexError_
 from dedup.pipeline import Profile
 
 #: Version of the table layout; older files are upgraded by ``_MIGRATIONS``.
@@ -169,6 +172,50 @@ CREATE INDEX matches_b ON matches(b);
 _MIGRATIONS: dict[int, tuple[str, ...]] = {}
 
 
+@dataclass(frozen=True)
+class IndexParams:
+    """Limits that keep the cost of a batch independent of the index size.
+
+    A scan's candidate search costs more as the corpus grows (a term's posting
+    list grows with it); the index bounds the lists it reads, so that a batch
+    costs about the same at 10k and at 100k articles. Both values are kept in
+    the file (pinned): keyword postings depend on the first.
+
+    Attributes:
+        passage_max_postings: A term found in more stored passage windows than
+            this is not a passage keyword (as ``tfidf.passage_max_df``, which
+            still applies: the smaller limit wins; a scan reaches this one at
+            about 100,000 windows, some 8,000 articles).
+        doc_max_postings: Article keywords found in more stored articles than
+            this are not looked up (their weight is low; their lists long).
+    """
+
+    passage_max_postings: int = 1000
+    doc_max_postings: int = 2000
+
+    def __post_init__(self) -> None:
+        for name in ("passage_max_postings", "doc_max_postings"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 2:
+                raise ConfigError(f"index.{name} must be an integer of at least 2, "
+                                  f"got {value!r}")
+
+    def settings(self) -> dict[str, str]:
+        """The values as pinned settings."""
+        return {"index.passage_max_postings": str(self.passage_max_postings),
+                "index.doc_max_postings": str(self.doc_max_postings)}
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, str]) -> IndexParams:
+        """The values stored in an index (defaults for those absent)."""
+        default = cls()
+        return cls(
+            passage_max_postings=int(settings.get("index.passage_max_postings",
+                                                  default.passage_max_postings)),
+            doc_max_postings=int(settings.get("index.doc_max_postings",
+                                              default.doc_max_postings)))
+
+
 def pinned_settings(config: Config) -> dict[str, str]:
     """The settings an index is built with and must keep: stored signatures,
     band keys, term columns and keyword postings depend on them.
@@ -192,6 +239,8 @@ def pinned_settings(config: Config) -> dict[str, str]:
         "tfidf.passage_sentences": tfidf.passage_sentences,
         "tfidf.passage_stride": tfidf.passage_stride,
         "tfidf.passage_keywords": tfidf.passage_keywords,
+        # stored clusters are the components of the matches reaching it
+        "cluster.min_score": config.cluster.min_score,
         # what a stored profile holds: a profile of another shape cannot be aligned
         "profile.fields": ",".join(_PROFILE_FIELDS),
     }
@@ -239,29 +288,36 @@ def decode_arrays(data: bytes) -> dict[str, np.ndarray]:
     Raises:
         IndexError_: The data is not in that format.
     """
-    view = memoryview(data)
-    if bytes(view[:4]) != _MAGIC:
+    if data[:4] != _MAGIC:
         raise IndexError_(f"corrupt stored arrays: expected magic {_MAGIC!r}, "
-                          f"got {bytes(view[:4])!r}")
-    (count,) = struct.unpack_from("<H", view, 4)
+                          f"got {bytes(data[:4])!r}")
+    (count,) = _U16.unpack_from(data, 4)
     pos, out = 6, {}
     for _ in range(count):
-        n_key, n_orig, n_stored, ndim = struct.unpack_from("<BBBB", view, pos)
+        n_key, n_orig, n_stored, ndim = _HEAD.unpack_from(data, pos)
         pos += 4
-        name = bytes(view[pos : pos + n_key]).decode()
+        name = data[pos : pos + n_key].decode()
         pos += n_key
-        orig = np.dtype(bytes(view[pos : pos + n_orig]).decode())
+        orig = _dtype(data[pos : pos + n_orig])
         pos += n_orig
-        stored = np.dtype(bytes(view[pos : pos + n_stored]).decode())
+        stored = _dtype(data[pos : pos + n_stored])
         pos += n_stored
-        shape = struct.unpack_from(f"<{ndim}Q", view, pos)
+        shape = struct.unpack_from(f"<{ndim}Q", data, pos)
         pos += 8 * ndim
-        size = int(np.prod(shape)) if ndim else 1
-        nbytes = size * stored.itemsize
-        arr = np.frombuffer(view[pos : pos + nbytes], dtype=stored).reshape(shape)
-        pos += nbytes
-        out[name] = arr.astype(orig)
+        size = math.prod(shape)
+        arr = np.frombuffer(data, dtype=stored, count=size, offset=pos)
+        pos += size * stored.itemsize
+        out[name] = arr.astype(orig).reshape(shape)
     return out
+
+
+_U16 = struct.Struct("<H")
+_HEAD = struct.Struct("<BBBB")
+
+
+@lru_cache(maxsize=64)
+def _dtype(code: bytes) -> np.dtype[Any]:
+    return np.dtype(code.decode())
 
 
 def encode_profile(profile: Profile) -> bytes:
@@ -391,6 +447,7 @@ class Index:
     Attributes:
         path: The file.
         settings: Its pinned settings (see :func:`pinned_settings`).
+        params: Its :class:`IndexParams`.
         schema_version: Its schema version.
     """
 
@@ -399,6 +456,7 @@ class Index:
         self._conn = conn
         self.path = path
         self.settings = settings
+        self.params = IndexParams.from_settings(settings)
         self.schema_version = SCHEMA_VERSION
         self.lock_timeout = lock_timeout
         self._in_transaction = False
@@ -413,6 +471,7 @@ class Index:
         *,
         create: bool = False,
         lock_timeout: float = 600.0,
+        params: IndexParams | None = None,
     ) -> Index:
         """Open (or, with ``create``, make) an index file.
 
@@ -422,6 +481,8 @@ class Index:
                 check (for stats, export and prune, which depend on none).
             create: Make the file when it does not exist.
             lock_timeout: Seconds to wait for another process's transaction.
+            params: Limits of a new index (default ``IndexParams()``); for an
+                existing one, checked against those it was made with.
 
         Raises:
             IndexError_: No such index (without ``create``), not an SQLite file
@@ -444,7 +505,7 @@ class Index:
             raise IndexError_(f"{file}: cannot open: {exc}") from exc
         try:
             with _translated(file, lock_timeout):
-                settings = _prepare(conn, file, config, create)
+                settings = _prepare(conn, file, config, create, params)
         except BaseException:
             conn.close()
             raise
@@ -732,9 +793,13 @@ class Index:
         article's cluster (None: in none)."""
         self._conn.execute("DELETE FROM clusters WHERE id IN (SELECT value FROM json_each(?))",
                            (_ints(removed),))
+        # an upsert, not INSERT OR REPLACE: a replaced row would set its members'
+        # cluster to NULL (ON DELETE SET NULL)
         self._conn.executemany(
-            "INSERT OR REPLACE INTO clusters (id, source, source_reason, size) "
-            "VALUES (?, ?, ?, ?)", ((c.id, c.source, c.source_reason, c.size) for c in clusters))
+            "INSERT INTO clusters (id, source, source_reason, size) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET source = excluded.source, "
+            "source_reason = excluded.source_reason, size = excluded.size",
+            ((c.id, c.source, c.source_reason, c.size) for c in clusters))
         self._conn.executemany("UPDATE articles SET cluster = ? WHERE pk = ?",
                                ((cid, pk) for pk, cid in membership.items()))
 
@@ -795,7 +860,7 @@ def _translated(path: Path, lock_timeout: float) -> Iterator[None]:
 
 
 def _prepare(conn: sqlite3.Connection, path: Path, config: Config | None,
-             create: bool) -> dict[str, str]:
+             create: bool, params: IndexParams | None) -> dict[str, str]:
     """Set the pragmas, create or upgrade the schema, check the settings."""
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA cache_size = -65536")  # 64 MiB of page cache
@@ -808,7 +873,7 @@ def _prepare(conn: sqlite3.Connection, path: Path, config: Config | None,
         conn.execute("BEGIN IMMEDIATE")
         try:
             if not conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
-                _create(conn, config or Config())
+                _create(conn, config or Config(), params or IndexParams())
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -830,8 +895,10 @@ def _prepare(conn: sqlite3.Connection, path: Path, config: Config | None,
         _upgrade(conn, path, version)
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     settings = {k[len("setting."):]: v for k, v in meta.items() if k.startswith("setting.")}
-    if config is not None:
-        wanted = pinned_settings(config)
+    wanted = pinned_settings(config) if config is not None else {}
+    if params is not None:
+        wanted.update(params.settings())
+    if wanted:
         differ = [f"{k}={settings.get(k, '(unset)')} (now {v})" for k, v in wanted.items()
                   if settings.get(k) != v]
         if differ:
@@ -842,14 +909,15 @@ def _prepare(conn: sqlite3.Connection, path: Path, config: Config | None,
     return settings
 
 
-def _create(conn: sqlite3.Connection, config: Config) -> None:
+def _create(conn: sqlite3.Connection, config: Config, params: IndexParams) -> None:
     for statement in _SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     rows = [("schema_version", str(SCHEMA_VERSION)), ("next_cluster_id", "1"),
             ("created", f"{time.time():.3f}")]
-    rows += [(f"setting.{k}", v) for k, v in pinned_settings(config).items()]
+    pinned = pinned_settings(config) | params.settings()
+    rows += [(f"setting.{k}", v) for k, v in pinned.items()]
     conn.executemany("INSERT INTO meta VALUES (?, ?)", rows)
 
 
@@ -893,6 +961,7 @@ __all__ = [
     "WEIGHT_SCALE",
     "ClusterRow",
     "Index",
+    "IndexParams",
     "MatchRow",
     "NewArticle",
     "StoredArticle",

@@ -1,0 +1,259 @@
+"""Speed of the persistent index: adding a batch to an index of growing size.
+
+The index is built in large batches up to each checkpoint size (default 10k /
+50k / 100k articles); there the next ``--batch`` articles (default 1,000) are
+added as one timed batch, the way the hourly job would add them. For each
+checkpoint the table gives the wall time of the batch (profiling included),
+its stages, the candidates it found (all, and against stored articles), the
+matches, and the file size per article::
+
+    python -m benchmarks.index_bench                       # 100k, the full run
+    python -m benchmarks.index_bench --n 20000 --sizes 5000,10000,20000
+
+Two corpora (``--mode``):
+
+``mixed`` (default)
+    The first ``--gen-base`` (10k) articles of a seeded
+    :mod:`benchmarks.generate` corpus in publication order, then *filler*
+    articles up to each checkpoint; the timed batches are the next articles of
+    the generated corpus (wire copies, rewrites, negatives of the same
+    topics). Filler text is drawn word by word from the word frequencies of the
+    PAN 2013 source documents (seeded), so it shares no passage with anything:
+    it grows the index (and its term statistics, posting lists and B-trees)
+    without adding relatives of the timed batches. This isolates what the
+    target is about: the cost of a batch with the index size, at about the
+    same number of true candidates.
+``generated``
+    The generated corpus alone. Beyond ~10k articles the generator recombines
+    and perturbs its finite text pools, so every wire-derived article shares
+    reworded sentences with a growing number of others (see its docstring):
+    the candidates and matches of a batch grow with the index, and so does
+    its time.
+
+Results go to ``benchmarks/results/index_bench.json`` (``--out``). The index
+file is written to a temporary directory unless ``--db`` names one (kept).
+The target: a batch of 1,000 in under 30 s at 100k, its time depending on
+the candidates it finds, not on the index size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+if __package__ in (None, ""):  # run as `python benchmarks/index_bench.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.generate import DEFAULT_PAN_DIR, generate  # noqa: E402
+from dedup.config import Config  # noqa: E402
+from dedup.index import Index, add, query  # noqa: E402
+from dedup.index.store import file_bytes  # noqa: E402
+from dedup.model import Article  # noqa: E402
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "index_bench.json"
+
+
+def corpus(n: int, seed: int) -> list[Article]:
+    """``n`` generated articles in publication order (ties by id)."""
+    arts = [Article(id=g.id, text=g.text, title=g.title, url=g.url, published=g.published,
+                    source=g.source) for g in generate(n, seed=seed)]
+    arts.sort(key=lambda a: (a.published or "", a.id))
+    return arts
+
+
+def filler(n: int, seed: int, pan_dir: Path = DEFAULT_PAN_DIR) -> Iterator[Article]:
+    """``n`` articles of words drawn independently from the PAN source documents'
+    word frequencies: realistic term statistics, no shared passages."""
+    counts: Counter[str] = Counter()
+    for path in sorted((pan_dir / "src").glob("*.txt")):
+        counts.update(re.findall(r"[A-Za-z][a-z]+", path.read_text(encoding="utf-8",
+                                                                    errors="replace")))
+    words = sorted(counts)
+    vocab = np.array(words, dtype=object)
+    freq = np.array([counts[w] for w in words], dtype=np.float64)
+    cdf = np.cumsum(freq / freq.sum())
+    rng = np.random.default_rng([seed, 7])
+    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    for k in range(n):
+        n_words = int(rng.integers(380, 620))
+        drawn = vocab[np.minimum(np.searchsorted(cdf, rng.random(n_words)), len(vocab) - 1)]
+        cuts = np.cumsum(rng.integers(8, 28, size=n_words // 8 + 2))
+        cuts = cuts[cuts < n_words].tolist()
+        sentences = [" ".join(part) for part in np.split(drawn, cuts) if len(part)]
+        sentences = [x[0].upper() + x[1:] + "." for x in sentences]
+        paragraphs = [" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3)]
+        when = start + timedelta(seconds=int(rng.integers(0, 730 * 86400)))
+        yield Article(id=f"filler-{k:07d}", text="\n\n".join(paragraphs),
+                      published=when.isoformat(), source="filler.example")
+
+
+def _checkpoints(n: int, sizes: Sequence[int]) -> list[int]:
+    points = sorted({s for s in sizes if 0 < s <= n})
+    if not points or points[-1] != n:
+        points.append(n)
+    return points
+
+
+def run(n: int, sizes: Sequence[int], batch: int, build_batch: int, seed: int,
+        db: Path, workers: int | None, with_query: bool, mode: str = "mixed",
+        gen_base: int = 10_000) -> dict[str, Any]:
+    """Build the index to each checkpoint and time one batch there."""
+    points = _checkpoints(n, sizes)
+    t = time.perf_counter()
+    if mode == "generated":
+        articles = corpus(n + batch * len(points), seed)
+        timed = None
+    else:
+        base = min(gen_base, n)
+        generated = corpus(base + batch * len(points), seed)
+        fill = filler(max(0, n - base), seed)
+        articles = generated[:base]
+        timed = iter(generated[base:])
+    gen_seconds = time.perf_counter() - t
+    print(f"generated {len(articles):,} articles in {gen_seconds:.1f} s", file=sys.stderr)
+    config = Config(workers=workers)
+    rows: list[dict[str, Any]] = []
+    build: list[dict[str, Any]] = []
+    pos = 0  # next article of the stream
+    indexed = 0
+    with Index.open(db, config, create=True) as index:
+        for point in points:
+            while indexed < point:
+                size = min(build_batch, point - indexed)
+                part = articles[pos : pos + size]
+                if timed is not None and len(part) < size:
+                    part = part + [next(fill) for _ in range(size - len(part))]
+                t = time.perf_counter()
+                result = add(index, part, config)
+                seconds = time.perf_counter() - t
+                pos += size
+                indexed += size
+                build.append({"articles": size, "index_before": indexed - size,
+                              "seconds": round(seconds, 2),
+                              "candidates": result.stats.get("candidates", 0)})
+                print(f"  built {indexed:,} ({size:,} in {seconds:.1f} s)", file=sys.stderr)
+            if timed is None:
+                measured = articles[pos : pos + batch]
+            else:
+                measured = [next(timed) for _ in range(batch)]
+            row: dict[str, Any] = {"index_size": indexed, "batch": len(measured)}
+            if with_query:
+                t = time.perf_counter()
+                q = query(index, measured, config)
+                row["query_seconds"] = round(time.perf_counter() - t, 2)
+                row["query_candidates"] = q.stats.get("candidates", 0)
+            t = time.perf_counter()
+            result = add(index, measured, config)
+            row["seconds"] = round(time.perf_counter() - t, 2)
+            if timed is None:
+                pos += len(measured)
+            indexed += len(measured)
+            index.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            size_bytes = file_bytes(index.path)
+            row.update({
+                "stages": result.stats["seconds"],
+                "candidates": result.stats.get("candidates", 0),
+                "candidates_indexed": result.stats.get("candidates_indexed", 0),
+                "stats": {k: v for k, v in result.stats.items() if k != "seconds"},
+                "matches": result.stats["matches"],
+                "reusing_indexed": result.stats["reusing_indexed"],
+                "file_bytes": size_bytes,
+                "bytes_per_article": round(size_bytes / indexed),
+                "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            })
+            rows.append(row)
+            print(f"  index {row['index_size']:,}: batch of {row['batch']:,} in "
+                  f"{row['seconds']:.1f} s, {row['candidates']:,} candidates", file=sys.stderr)
+    return {
+        "benchmark": "index_bench",
+        "mode": mode,
+        "gen_base": gen_base if mode == "mixed" else None,
+        "n": n,
+        "batch": batch,
+        "build_batch": build_batch,
+        "seed": seed,
+        "workers": workers or os.cpu_count(),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform()},
+        "generate_seconds": round(gen_seconds, 1),
+        "build_seconds": round(sum(b["seconds"] for b in build), 1),
+        "checkpoints": rows,
+        "build": build,
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    """The results as a plain-text table."""
+    head = (f"{'index size':>10}  {'batch':>6}  {'seconds':>8}  {'profile':>7}  "
+            f"{'cand.':>6}  {'verify':>6}  {'write':>6}  {'candidates':>10}  {'vs index':>8}  "
+            f"{'matches':>7}  {'bytes/article':>13}")
+    lines = [head, "-" * len(head)]
+    for r in result["checkpoints"]:
+        s = r["stages"]
+        lines.append(
+            f"{r['index_size']:>10,}  {r['batch']:>6,}  {r['seconds']:>8.2f}  "
+            f"{s.get('profile', 0):>7.2f}  {s.get('candidates', 0):>6.2f}  "
+            f"{s.get('verify', 0):>6.2f}  {s.get('write', 0):>6.2f}  {r['candidates']:>10,}  "
+            f"{r['candidates_indexed']:>8,}  {r['matches']:>7,}  {r['bytes_per_article']:>13,}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line; see the module docstring."""
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.index_bench",
+                                 description="Time index add at several index sizes.")
+    ap.add_argument("--n", type=int, default=100_000, help="largest index size (100000)")
+    ap.add_argument("--sizes", default="10000,50000,100000",
+                    help="checkpoint sizes, comma-separated (those above --n are dropped)")
+    ap.add_argument("--batch", type=int, default=1000, help="articles per timed batch")
+    ap.add_argument("--build-batch", type=int, default=5000,
+                    help="articles per batch while building the base index")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--mode", choices=("mixed", "generated"), default="mixed")
+    ap.add_argument("--gen-base", type=int, default=10_000,
+                    help="generated articles in the base index (mode mixed)")
+    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--db", type=Path, default=None, help="index file to build (kept)")
+    ap.add_argument("--query", action="store_true", help="also time a query of each batch")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = ap.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    tmp = None
+    if args.db is None:
+        tmp = tempfile.mkdtemp(prefix="index_bench_")
+        db = Path(tmp) / "bench.db"
+    else:
+        db = args.db
+        if db.exists():
+            print(f"error: {db} exists; give a new file", file=sys.stderr)
+            return 2
+    try:
+        result = run(args.n, sizes, args.batch, args.build_batch, args.seed, db,
+                     args.workers, args.query, args.mode, args.gen_base)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(table(result))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(f"results written to {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
