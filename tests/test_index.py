@@ -225,6 +225,15 @@ def planted_corpus() -> list[Article]:
 # --------------------------------------------------------------------------- helpers
 
 
+def postings(con: sqlite3.Connection, table: str) -> list[tuple[int, int, int]]:
+    """(term, owner, quantized weight) of an inverted table, read from its chunks."""
+    out = []
+    for term, data in con.execute(f"SELECT term, data FROM {table}"):
+        rec = np.frombuffer(data, dtype=store_mod.POSTING)
+        out += [(term, int(o), int(w)) for o, w in zip(rec["owner"], rec["weight"])]
+    return out
+
+
 def index_state(db: Path) -> dict[str, Any]:
     """Everything an index holds, by article id (primary keys left out)."""
     con = sqlite3.connect(db)
@@ -235,9 +244,9 @@ def index_state(db: Path) -> dict[str, Any]:
             "a.n_passages, s.id FROM articles a LEFT JOIN clusters c ON c.id = a.cluster "
             "LEFT JOIN articles s ON s.pk = c.source"))
         band = sorted((k, ids[a]) for k, a in con.execute("SELECT key, article FROM band_keys"))
-        docs = sorted((t, ids[a], w) for t, a, w in con.execute("SELECT * FROM doc_keywords"))
+        docs = sorted((t, ids[a], w) for t, a, w in postings(con, "doc_postings"))
         passages = sorted((t, ids[p >> store_mod.PASSAGE_BITS], p & 0xFFFFFF, w)
-                          for t, p, w in con.execute("SELECT * FROM passage_keywords"))
+                          for t, p, w in postings(con, "passage_postings"))
         matches = sorted((ids[a], ids[b], round(s, 9)) for a, b, s in
                          con.execute("SELECT a, b, score FROM matches"))
         clusters = sorted(tuple(sorted(m.split("\x1f"))) for (m,) in con.execute(
@@ -539,7 +548,7 @@ def test_other_settings_are_refused(tmp_path: Path) -> None:
         Index.open(db, other)
     with Index.open(db, CONFIG.with_overrides(**{"align.max_gap": 2})) as idx:
         assert idx.params == IndexParams()  # settings that only change verification may change
-    with pytest.raises(IndexError_, match=r"index\.passage_max_postings=1000 \(now 500\)"):
+    with pytest.raises(IndexError_, match=r"index\.passage_max_postings=none \(now 500\)"):
         Index.open(db, CONFIG, params=IndexParams(passage_max_postings=500))
 
 
@@ -556,8 +565,8 @@ def test_index_params_are_kept_in_the_file(tmp_path: Path, planted: list[Article
 
 @pytest.mark.parametrize("field", ["passage_max_postings", "doc_max_postings"])
 def test_index_params_are_validated(field: str) -> None:
-    with pytest.raises(ConfigError, match=f"index.{field} must be an integer of at least 2, "
-                                          "got 1"):
+    with pytest.raises(ConfigError,
+                       match=f"index.{field} must be None or an integer of at least 2, got 1"):
         IndexParams(**{field: 1})
 
 
@@ -579,23 +588,62 @@ def test_older_schema_without_migration_is_refused(tmp_path: Path) -> None:
     con.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
     con.commit()
     con.close()
-    with pytest.raises(IndexError_, match="schema version 0 is older than 1 and cannot be "
+    with pytest.raises(IndexError_, match="schema version 0 is older than 2 and cannot be "
                                           "upgraded; rebuild the index"):
         Index.open(db, CONFIG)
 
 
-def test_older_schema_is_upgraded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    db = tmp_path / "crawl.db"
-    Index.open(db, CONFIG, create=True).close()
+V1_TABLES = {
+    "doc_postings": ("doc_keywords", "article"),
+    "passage_postings": ("passage_keywords", "passage"),
+}
+
+
+def downgrade_to_v1(db: Path) -> None:
+    """Rewrite an index in the version 1 layout: one row per posting."""
     con = sqlite3.connect(db)
-    con.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
-    con.commit()
+    with con:
+        for new, (old, owner) in V1_TABLES.items():
+            con.execute(f"CREATE TABLE {old} (term INTEGER NOT NULL, {owner} INTEGER NOT NULL, "
+                        f"weight INTEGER NOT NULL, PRIMARY KEY (term, {owner})) WITHOUT ROWID")
+            con.executemany(f"INSERT INTO {old} VALUES (?, ?, ?)", postings(con, new))
+            con.execute(f"DROP TABLE {new}")
+        con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        con.execute("DELETE FROM meta WHERE key = 'next_chunk'")
     con.close()
-    monkeypatch.setitem(store_mod._MIGRATIONS, 0,
-                        ("INSERT INTO meta VALUES ('upgraded', 'yes')",))
-    with Index.open(db, CONFIG) as idx:
-        assert idx.meta()["upgraded"] == "yes"
-        assert idx.meta()["schema_version"] == "1"
+
+
+def test_version_1_file_is_upgraded(tmp_path: Path, planted: list[Article]) -> None:
+    old, new = tmp_path / "old.db", tmp_path / "new.db"
+    for db in (old, new):
+        index_in_batches(db, planted[:12], 3)
+    downgrade_to_v1(old)
+    with Index.open(old, CONFIG) as idx:
+        assert idx.meta()["schema_version"] == "2"
+    assert index_state(old) == index_state(new)
+    for db in (old, new):
+        with Index.open(db, CONFIG) as idx:
+            add(idx, planted[12:], CONFIG)
+    assert index_state(old) == index_state(new)
+
+
+def test_failed_upgrade_changes_nothing(tmp_path: Path, planted: list[Article],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "old.db"
+    index_in_batches(db, planted[:6], 1)
+    downgrade_to_v1(db)
+
+    def broken(con: sqlite3.Connection) -> None:
+        con.execute("DROP TABLE doc_keywords")
+        raise IndexError_("disk on fire")
+
+    monkeypatch.setitem(store_mod._MIGRATIONS, 1, broken)
+    with pytest.raises(IndexError_, match="disk on fire"):
+        Index.open(db, CONFIG)
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("1",)
+    assert con.execute("SELECT COUNT(*) FROM doc_keywords").fetchone()[0] > 0
+    con.close()
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -675,11 +723,11 @@ def test_cli_add_query_stats_export(tmp_path: Path, planted: list[Article]) -> N
     shown = runner.invoke(index_app, ["stats", "--db", str(db), "--format", "json"])
     assert shown.exit_code == 0
     info = json.loads(shown.stdout)
-    assert info["articles"] == 5 and info["clusters"] == 1 and info["schema_version"] == 1
+    assert info["articles"] == 5 and info["clusters"] == 1 and info["schema_version"] == 2
     assert info["bytes_per_article"] == round(info["file_bytes"] / 5)
     text = runner.invoke(index_app, ["stats", "--db", str(db)])
     assert "articles:           5\n" in text.stdout
-    assert "schema version:     1\n" in text.stdout
+    assert "schema version:     2\n" in text.stdout
 
     exported = runner.invoke(index_app, ["export", "--db", str(db), "--format", "jsonl"])
     assert exported.exit_code == 0

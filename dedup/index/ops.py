@@ -597,9 +597,11 @@ def _doc_tfidf(index: Index, profiles: Sequence[Profile], config: Config, exclud
     if params.top_k == 0:
         return _EMPTY_PAIRS, _EMPTY_PAIRS
     key_terms = np.unique(keys.indices).astype(np.int64)
-    # long lists (common terms, low weights) are not read: bounded cost per batch
-    short = _lookup(terms, stored_df, key_terms) <= index.params.doc_max_postings
-    pt, pa, pw = index.doc_postings(key_terms[short])
+    lookup_terms = key_terms
+    if index.params.doc_max_postings is not None:  # long lists left unread (see IndexParams)
+        lookup_terms = key_terms[_lookup(terms, stored_df, key_terms)
+                                 <= index.params.doc_max_postings]
+    pt, pa, pw = index.doc_postings(lookup_terms)
     found.counts["rows_doc"] = len(pt)
     if excluded and len(pa):
         keep = ~np.isin(pa, np.fromiter(excluded, dtype=np.int64))
@@ -682,8 +684,9 @@ def _passage_tfidf(index: Index, profiles: Sequence[Profile], config: Config,
                         owner_term[0] % tfidf_mod.N_FEATURES, owner_term[1].astype(np.int64))
     col_df = _lookup(terms, df, counts.indices)
     weights = sp.csr_matrix(_weighted(counts, _idf(col_df, n_total)), dtype=np.float32)
-    max_df = max(2, min(int(params.passage_max_df * n_total),
-                        index.params.passage_max_postings))
+    max_df = max(2, int(params.passage_max_df * n_total))
+    if index.params.passage_max_postings is not None:
+        max_df = max(2, min(max_df, index.params.passage_max_postings))
     weights.data[col_df > max_df] = 0
     weights.eliminate_zeros()
     keys = tfidf_mod.keep_top_terms(weights, params.passage_keywords)
@@ -959,9 +962,9 @@ def _remove(index: Index, pks: Sequence[int], *, scan: bool) -> set[int]:
         pas_parts += [np.zeros(len(profiles[pk].doc_cols), dtype=np.int64),
                       -post["df_counts"]]
     cat = _cat_int
-    index.remove_postings("doc_keywords", cat(doc_t), cat(doc_o),
+    index.remove_postings("doc_postings", cat(doc_t), cat(doc_o),
                           list(pks) if scan else None)
-    index.remove_postings("passage_keywords", cat(pas_t), cat(pas_o),
+    index.remove_postings("passage_postings", cat(pas_t), cat(pas_o),
                           list(pks) if scan else None)
     if term_parts:
         terms, inv = np.unique(cat(term_parts), return_inverse=True)
@@ -1026,8 +1029,8 @@ def _write(index: Index, articles: Sequence[Article], profiles: Sequence[Profile
     if per:
         index.add_band_keys(np.concatenate(per),
                             np.repeat(pks, [len(k) for k in per]))
-    index.add_postings("doc_keywords", doc_t, pks[doc_o], doc_w)
-    index.add_postings("passage_keywords", pas_t, (pks[pas_o] << PASSAGE_BITS) | pas_win, pas_w)
+    index.add_postings("doc_postings", doc_t, pks[doc_o], doc_w)
+    index.add_postings("passage_postings", pas_t, (pks[pas_o] << PASSAGE_BITS) | pas_win, pas_w)
     doc_terms, doc_df = found.doc_df or (np.zeros(0, np.int64),) * 2
     pas_terms, pas_inv = np.unique(df_t, return_inverse=True)
     pas_df = np.bincount(pas_inv.reshape(-1), weights=df_c,

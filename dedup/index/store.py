@@ -36,10 +36,15 @@ content_hash, wire_agency, wire_evidence, n_passages, neighbours, cluster)``
 ``band_keys(key, article)``
     The LSH band keys of its passages (uint64 stored as int64), WITHOUT ROWID
     with primary key ``(key, article)``: a lookup is one index seek.
-``doc_keywords(term, article, weight)``, ``passage_keywords(term, passage, weight)``
+``doc_postings(term, chunk, data)``, ``passage_postings(term, chunk, data)``
     Inverted tables of each article's and each passage's strongest TF-IDF
-    terms; ``weight`` is quantized to ``WEIGHT_SCALE``; a passage is
-    ``article << PASSAGE_BITS | window``.
+    terms. A term's posting list is stored in a few binary chunks (``data``:
+    records of an int64 owner and a uint16 weight, see :data:`POSTING`), one
+    more per batch that adds to it, merged into one when there are
+    ``MAX_CHUNKS``: reading a list costs a few rows however long it is, and a
+    batch never rewrites a list it did not read. The owner is an article, or a
+    passage ``article << PASSAGE_BITS | window``; the weight is quantized to
+    ``WEIGHT_SCALE``.
 ``terms(term, docs, passages)``
     How many articles and how many passage windows hold each term (the
     document frequencies of the TF-IDF weights).
@@ -64,7 +69,7 @@ import os
 import sqlite3
 import struct
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields
 from functools import lru_cache
@@ -82,13 +87,19 @@ from dedup.errors import ConfigError, IndexError_
 from dedup.pipeline import Profile
 
 #: Version of the table layout; older files are upgraded by ``_MIGRATIONS``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: ``PRAGMA application_id`` of an index file ("dDup").
 APPLICATION_ID = 0x64447570
 #: Keyword weights in [0, 1] are stored as integers in [0, WEIGHT_SCALE].
 WEIGHT_SCALE = 32767
 #: Low bits of a passage id that hold the window number.
 PASSAGE_BITS = 24
+#: A term's posting list is kept in at most this many chunks (then merged).
+MAX_CHUNKS = 8
+#: One posting in a chunk: the owner (article, or passage) and its quantized weight.
+POSTING = np.dtype([("owner", "<i8"), ("weight", "<u2")])
+#: The inverted tables (see the module docstring).
+POSTING_TABLES = ("doc_postings", "passage_postings")
 
 _MAGIC = b"DDA1"
 #: Profile arrays kept in the ``profile`` blob (the signature has its own column).
@@ -136,17 +147,17 @@ CREATE TABLE band_keys (
     article INTEGER NOT NULL,
     PRIMARY KEY (key, article)
 ) WITHOUT ROWID;
-CREATE TABLE doc_keywords (
+CREATE TABLE doc_postings (
     term INTEGER NOT NULL,
-    article INTEGER NOT NULL,
-    weight INTEGER NOT NULL,
-    PRIMARY KEY (term, article)
+    chunk INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (term, chunk)
 ) WITHOUT ROWID;
-CREATE TABLE passage_keywords (
+CREATE TABLE passage_postings (
     term INTEGER NOT NULL,
-    passage INTEGER NOT NULL,
-    weight INTEGER NOT NULL,
-    PRIMARY KEY (term, passage)
+    chunk INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (term, chunk)
 ) WITHOUT ROWID;
 CREATE TABLE terms (
     term INTEGER PRIMARY KEY,
@@ -167,53 +178,86 @@ CREATE TABLE matches (
 CREATE INDEX matches_b ON matches(b);
 """
 
-#: schema version -> statements that bring a file of that version to the next.
-#: (Version 1 is the first; nothing to upgrade from yet.)
-_MIGRATIONS: dict[int, tuple[str, ...]] = {}
+_POSTINGS_DDL = """CREATE TABLE {table} (
+    term INTEGER NOT NULL,
+    chunk INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (term, chunk)
+) WITHOUT ROWID"""
+
+
+def _v1_to_v2(conn: sqlite3.Connection) -> None:
+    """Version 1 kept one row per posting (``doc_keywords``,
+    ``passage_keywords``); version 2 keeps each term's list in binary chunks."""
+    chunk = 1
+    for old, new, owner in (("doc_keywords", "doc_postings", "article"),
+                            ("passage_keywords", "passage_postings", "passage")):
+        conn.execute(_POSTINGS_DDL.format(table=new))
+        cur = conn.execute(f"SELECT term, {owner}, weight FROM {old} ORDER BY term, {owner}")
+        while rows := cur.fetchmany(500_000):
+            found = np.array(rows, dtype=np.int64)
+            uniq, starts = np.unique(found[:, 0], return_index=True)
+            bounds = np.append(starts, len(found))
+            out = []
+            for t, lo, hi in zip(uniq.tolist(), bounds[:-1].tolist(), bounds[1:].tolist()):
+                rec = np.empty(hi - lo, dtype=POSTING)
+                rec["owner"], rec["weight"] = found[lo:hi, 1], found[lo:hi, 2]
+                out.append((t, chunk, rec.tobytes()))
+            conn.executemany(f"INSERT INTO {new} VALUES (?, ?, ?)", out)
+            chunk += 1
+        conn.execute(f"DROP TABLE {old}")
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('next_chunk', ?)", (str(chunk),))
+
+
+#: schema version -> the step that brings a file of that version to the next.
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2}
 
 
 @dataclass(frozen=True)
 class IndexParams:
-    """Limits that keep the cost of a batch independent of the index size.
+    """Optional limits on the posting lists a batch reads.
 
-    A scan's candidate search costs more as the corpus grows (a term's posting
-    list grows with it); the index bounds the lists it reads, so that a batch
-    costs about the same at 10k and at 100k articles. Both values are kept in
-    the file (pinned): keyword postings depend on the first.
+    Without them (the default) candidates are found as a scan finds them; the
+    cost of a batch then grows with the posting lists of its keywords, which
+    grow with the index (slowly: see benchmarks/index_bench.py). With them the
+    cost is bounded, at a loss of recall: on the 100k benchmark index,
+    ``passage_max_postings=1000`` and ``doc_max_postings=2000`` made a batch
+    about 25% faster but found 45% fewer matches. Both values are kept in the
+    file (pinned): stored passage keywords depend on the first.
 
     Attributes:
         passage_max_postings: A term found in more stored passage windows than
-            this is not a passage keyword (as ``tfidf.passage_max_df``, which
-            still applies: the smaller limit wins; a scan reaches this one at
-            about 100,000 windows, some 8,000 articles).
+            this is not a passage keyword (besides ``tfidf.passage_max_df``,
+            the scan's relative limit; the smaller wins). None: no limit.
         doc_max_postings: Article keywords found in more stored articles than
-            this are not looked up (their weight is low; their lists long).
+            this are not looked up. None: no limit.
     """
 
-    passage_max_postings: int = 1000
-    doc_max_postings: int = 2000
+    passage_max_postings: int | None = None
+    doc_max_postings: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("passage_max_postings", "doc_max_postings"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 2:
-                raise ConfigError(f"index.{name} must be an integer of at least 2, "
+            if value is not None and (not isinstance(value, int) or value < 2):
+                raise ConfigError(f"index.{name} must be None or an integer of at least 2, "
                                   f"got {value!r}")
 
     def settings(self) -> dict[str, str]:
         """The values as pinned settings."""
-        return {"index.passage_max_postings": str(self.passage_max_postings),
-                "index.doc_max_postings": str(self.doc_max_postings)}
+        return {f"index.{k}": "none" if v is None else str(v)
+                for k, v in (("passage_max_postings", self.passage_max_postings),
+                             ("doc_max_postings", self.doc_max_postings))}
 
     @classmethod
     def from_settings(cls, settings: dict[str, str]) -> IndexParams:
-        """The values stored in an index (defaults for those absent)."""
-        default = cls()
-        return cls(
-            passage_max_postings=int(settings.get("index.passage_max_postings",
-                                                  default.passage_max_postings)),
-            doc_max_postings=int(settings.get("index.doc_max_postings",
-                                              default.doc_max_postings)))
+        """The values stored in an index (no limit for those absent)."""
+        def value(name: str) -> int | None:
+            text = settings.get(f"index.{name}", "none")
+            return None if text == "none" else int(text)
+
+        return cls(passage_max_postings=value("passage_max_postings"),
+                   doc_max_postings=value("doc_max_postings"))
 
 
 def pinned_settings(config: Config) -> dict[str, str]:
@@ -630,11 +674,11 @@ class Index:
 
     def doc_postings(self, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(term, article, weight) of the article keywords among ``terms``."""
-        return self._postings("doc_keywords", terms)
+        return self._postings("doc_postings", terms)
 
     def passage_postings(self, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(term, passage, weight) of the passage keywords among ``terms``."""
-        return self._postings("passage_keywords", terms)
+        return self._postings("passage_postings", terms)
 
     def neighbours(self, pks: Iterable[int]) -> dict[int, np.ndarray]:
         """The stored neighbour cosines (float32, descending) of some articles."""
@@ -740,27 +784,81 @@ class Index:
 
     def add_postings(self, table: str, terms: np.ndarray, owners: np.ndarray,
                      weights: np.ndarray) -> None:
-        """Insert keyword rows into ``doc_keywords`` or ``passage_keywords``."""
-        owner = _POSTING_OWNER[table]
-        q = np.clip(np.rint(weights * WEIGHT_SCALE), 1, WEIGHT_SCALE).astype(np.int64)
+        """Add postings to ``doc_postings`` or ``passage_postings``: one new chunk
+        per term, or, for a term that has ``MAX_CHUNKS - 1`` already, one chunk
+        holding all of its list."""
+        _check_table(table)
+        if len(terms) == 0:
+            return
+        q = np.clip(np.rint(weights * WEIGHT_SCALE), 1, WEIGHT_SCALE).astype(np.uint16)
         order = np.lexsort((owners, terms))
-        self._conn.executemany(
-            f"INSERT OR REPLACE INTO {table} (term, {owner}, weight) VALUES (?, ?, ?)",
-            zip(terms[order].tolist(), owners[order].tolist(), q[order].tolist()))
+        terms, owners, q = terms[order], owners[order], q[order]
+        uniq, starts = np.unique(terms, return_index=True)
+        bounds = np.append(starts, len(terms))
+        counts = dict(self._conn.execute(
+            f"SELECT term, COUNT(*) FROM {table} WHERE term IN "
+            "(SELECT value FROM json_each(?)) GROUP BY term", (_ints(uniq.tolist()),)))
+        full = sorted(t for t, c in counts.items() if c >= MAX_CHUNKS - 1)
+        old = self._records(table, np.array(full, dtype=np.int64)) if full else {}
+        if full:
+            self._conn.execute(f"DELETE FROM {table} WHERE term IN "
+                               "(SELECT value FROM json_each(?))", (_ints(full),))
+        chunk = self._next_chunk()
+        rows = []
+        for t, lo, hi in zip(uniq.tolist(), bounds[:-1].tolist(), bounds[1:].tolist()):
+            rec = np.empty(hi - lo, dtype=POSTING)
+            rec["owner"], rec["weight"] = owners[lo:hi], q[lo:hi]
+            if t in old:
+                rec = np.concatenate([old[t], rec])
+            rows.append((t, chunk, rec.tobytes()))
+        self._conn.executemany(f"INSERT INTO {table} (term, chunk, data) VALUES (?, ?, ?)",
+                               rows)
 
     def remove_postings(self, table: str, terms: np.ndarray, owners: np.ndarray,
                         scan_articles: Sequence[int] | None = None) -> None:
-        """Delete keyword rows; with ``scan_articles``, every row of those
-        articles over the whole table instead."""
-        owner = _POSTING_OWNER[table]
+        """Remove the postings (term, owner) given; with ``scan_articles``, every
+        posting of those articles, over the whole table (for large removals).
+        The lists touched are rewritten as one chunk each."""
+        _check_table(table)
         if scan_articles is not None:
-            expr = owner if owner == "article" else f"({owner} >> {PASSAGE_BITS})"
-            self._conn.execute(
-                f"DELETE FROM {table} WHERE {expr} IN (SELECT value FROM json_each(?))",
-                (_ints(scan_articles),))
+            gone = np.unique(np.asarray(scan_articles, dtype=np.int64))
+            shift = PASSAGE_BITS if table == "passage_postings" else 0
+            changed: list[tuple[int, int, bytes | None]] = []
+            for term, chunk, data in self._conn.execute(f"SELECT term, chunk, data FROM {table}"):
+                rec = np.frombuffer(data, dtype=POSTING)
+                drop = np.isin(rec["owner"] >> shift, gone)
+                if drop.any():
+                    kept = rec[~drop]
+                    changed.append((term, chunk, kept.tobytes() if len(kept) else None))
+            self._conn.executemany(f"DELETE FROM {table} WHERE term = ? AND chunk = ?",
+                                   ((t, c) for t, c, d in changed if d is None))
+            self._conn.executemany(f"UPDATE {table} SET data = ? WHERE term = ? AND chunk = ?",
+                                   ((d, t, c) for t, c, d in changed if d is not None))
             return
-        self._conn.executemany(f"DELETE FROM {table} WHERE term = ? AND {owner} = ?",
-                               zip(terms.tolist(), owners.tolist()))
+        if len(terms) == 0:
+            return
+        uniq = np.unique(terms)
+        old = self._records(table, uniq)
+        self._conn.execute(f"DELETE FROM {table} WHERE term IN (SELECT value FROM json_each(?))",
+                           (_ints(uniq.tolist()),))
+        order = np.argsort(terms, kind="stable")
+        t_sorted, o_sorted = terms[order], owners[order]
+        bounds = np.searchsorted(t_sorted, uniq).tolist() + [len(t_sorted)]
+        chunk = self._next_chunk()
+        rows = []
+        for t, lo, hi in zip(uniq.tolist(), bounds[:-1], bounds[1:]):
+            if t not in old:
+                continue
+            kept = old[t][~np.isin(old[t]["owner"], o_sorted[lo:hi])]
+            if len(kept):
+                rows.append((t, chunk, kept.tobytes()))
+        self._conn.executemany(f"INSERT INTO {table} (term, chunk, data) VALUES (?, ?, ?)",
+                               rows)
+
+    def all_postings(self, table: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (term, owner, weight) of an inverted table (for checks and export)."""
+        _check_table(table)
+        return self._postings(table, None)
 
     def update_terms(self, terms: np.ndarray, docs: np.ndarray, passages: np.ndarray) -> None:
         """Add (possibly negative) counts to the term table; drop terms left at 0."""
@@ -817,24 +915,55 @@ class Index:
         first = found[:, 0].view(np.uint64) if unsigned else found[:, 0]
         return np.ascontiguousarray(first), np.ascontiguousarray(found[:, 1])
 
-    def _postings(self, table: str, terms: np.ndarray
+    def _postings(self, table: str, terms: np.ndarray | None
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        owner = _POSTING_OWNER[table]
-        chunks: list[np.ndarray] = []
-        uniq = np.unique(terms)
-        for lo in range(0, len(uniq), 50_000):
-            rows = self._conn.execute(
-                f"SELECT term, {owner}, weight FROM {table} WHERE term IN "
-                "(SELECT value FROM json_each(?))", (_ints(uniq[lo : lo + 50_000].tolist()),)
-            ).fetchall()
-            if rows:
-                chunks.append(np.array(rows, dtype=np.int64))
-        found = np.concatenate(chunks) if chunks else np.zeros((0, 3), dtype=np.int64)
-        return (np.ascontiguousarray(found[:, 0]), np.ascontiguousarray(found[:, 1]),
-                found[:, 2].astype(np.float32) / WEIGHT_SCALE)
+        """(term, owner, weight) of the lists of ``terms`` (all lists for None)."""
+        term_col, rec = self._read(table, terms)
+        return term_col, rec["owner"].astype(np.int64), \
+            rec["weight"].astype(np.float32) / WEIGHT_SCALE
+
+    def _read(self, table: str, terms: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The posting records of some terms' lists and the term of each record."""
+        _check_table(table)
+        if terms is None:
+            batches = [self._conn.execute(f"SELECT term, data FROM {table}").fetchall()]
+        else:
+            uniq = np.unique(terms).tolist()
+            batches = [self._conn.execute(
+                f"SELECT term, data FROM {table} WHERE term IN (SELECT value FROM json_each(?))",
+                (_ints(uniq[lo : lo + 50_000]),)).fetchall() for lo in range(0, len(uniq), 50_000)]
+        rows = [r for b in batches for r in b]
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=POSTING)
+        rec = np.frombuffer(b"".join(r[1] for r in rows), dtype=POSTING)
+        lengths = np.fromiter((len(r[1]) // POSTING.itemsize for r in rows), dtype=np.int64,
+                              count=len(rows))
+        term_col = np.repeat(np.fromiter((r[0] for r in rows), dtype=np.int64,
+                                         count=len(rows)), lengths)
+        return term_col, rec
+
+    def _records(self, table: str, terms: np.ndarray) -> dict[int, np.ndarray]:
+        """Each term's whole posting list (records), by term."""
+        term_col, rec = self._read(table, terms)
+        if len(term_col) == 0:
+            return {}
+        order = np.argsort(term_col, kind="stable")
+        term_col, rec = term_col[order], rec[order]
+        uniq, starts = np.unique(term_col, return_index=True)
+        bounds = np.append(starts, len(term_col))
+        return {int(t): rec[lo:hi] for t, lo, hi in zip(uniq, bounds[:-1], bounds[1:])}
+
+    def _next_chunk(self) -> int:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'next_chunk'").fetchone()
+        chunk = int(row[0]) if row else 1
+        self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('next_chunk', ?)",
+                           (str(chunk + 1),))
+        return chunk
 
 
-_POSTING_OWNER = {"doc_keywords": "article", "passage_keywords": "passage"}
+def _check_table(table: str) -> None:
+    if table not in POSTING_TABLES:  # the name goes into SQL: only the two known ones
+        raise ValueError(f"expected one of {POSTING_TABLES}, got {table!r}")
 
 
 def _stored(r: Sequence[Any]) -> StoredArticle:
@@ -933,8 +1062,7 @@ def _upgrade(conn: sqlite3.Connection, path: Path, version: int) -> None:
                 raise IndexError_(
                     f"{path}: schema version {current} is older than {SCHEMA_VERSION} and "
                     "cannot be upgraded; rebuild the index from the articles")
-            for statement in steps:
-                conn.execute(statement)
+            steps(conn)
             current += 1
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                          (str(current),))
@@ -956,7 +1084,10 @@ def file_bytes(path: Path) -> int:
 
 __all__ = [
     "APPLICATION_ID",
+    "MAX_CHUNKS",
     "PASSAGE_BITS",
+    "POSTING",
+    "POSTING_TABLES",
     "SCHEMA_VERSION",
     "WEIGHT_SCALE",
     "ClusterRow",
