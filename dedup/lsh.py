@@ -95,6 +95,36 @@ def _pairs_of_runs(owners: np.ndarray, run_starts: np.ndarray, run_sizes: np.nda
     return np.concatenate(chunks)
 
 
+def _repeated(flat_keys: np.ndarray) -> np.ndarray:
+    """Indices (increasing) of a superset of the keys that occur more than once.
+
+    One plain sort of the keys finds the repeated values; a bit table on their
+    low bits then picks their positions (plus a few that merely share the low
+    bits), so that the argsort below only sees a fraction of all keys.
+    """
+    s = np.sort(flat_keys)
+    repeated = s[1:][s[1:] == s[:-1]]
+    if len(repeated) == 0:
+        return np.zeros(0, dtype=np.int64)
+    bits = int(min(26, max(16, int(np.ceil(np.log2(16 * len(repeated)))))))
+    mask = np.uint64((1 << bits) - 1)
+    table = np.zeros(1 << bits, dtype=bool)
+    table[(repeated & mask).astype(np.intp)] = True
+    return np.flatnonzero(table[(flat_keys & mask).astype(np.intp)])
+
+
+def _unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
+    """Rows ``(min, max)`` of ``pairs`` without self pairs, sorted, unique
+    (``np.unique(axis=0)`` through one int64 code per pair)."""
+    lo = np.minimum(pairs[:, 0], pairs[:, 1])
+    hi = np.maximum(pairs[:, 0], pairs[:, 1])
+    code = lo[lo != hi] * n + hi[lo != hi]
+    code.sort()
+    if len(code):
+        code = code[np.concatenate([[True], code[1:] != code[:-1]])]
+    return np.stack([code // n, code % n], axis=1)
+
+
 def candidate_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int = 50) -> np.ndarray:
     """Pairs of owners (articles) whose passages share a band bucket.
 
@@ -108,7 +138,10 @@ def candidate_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int = 50) 
     if keys.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
     flat_keys = keys.ravel()
-    flat_owner = np.repeat(owners.astype(np.int64), keys.shape[1])
+    # keys seen once make no pair: drop (most of) them before the argsort
+    sub = _repeated(flat_keys)
+    flat_keys = flat_keys[sub]
+    flat_owner = owners.astype(np.int64)[sub // keys.shape[1]]
     # owners are non-decreasing along the flat array, so a stable sort by key
     # leaves the owners of each key in order
     order = np.argsort(flat_keys, kind="stable")
@@ -125,6 +158,4 @@ def candidate_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int = 50) 
     pairs = _pairs_of_runs(o, run_starts[multi], run_sizes[multi], max_bucket)
     if len(pairs) == 0:
         return pairs
-    pairs = np.sort(pairs, axis=1)
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    return np.unique(pairs, axis=0)
+    return _unique_pairs(pairs, int(owners.max()) + 1)
