@@ -38,10 +38,22 @@ _CREDIT_LINE = re.compile(
     r"|(?i:reporting by) [^\n]{0,300}?(?i:editing by|writing by)[^\n]*)"
     r"\s*\Z"
 )
-_CONTRIBUTED = re.compile(
-    r"(?:" + _NAME + r")\s+contributed to this (?:report|story)|\((?:" + _names("b") + r")\)\s*$",
-    re.IGNORECASE | re.MULTILINE,
+# "<agency> contributed to this report" anywhere, or "(<agency>)" ending a line.
+# The two alternatives are searched apart: the first is only tried on texts
+# holding its phrase (an agency name like "AP" or "PA" would otherwise be
+# tried at almost every position of the text), and since the second starts
+# with "(" where the first never does, the earlier of the two matches is the
+# match of the joint pattern.
+_CONTRIBUTED_NAMED = re.compile(
+    r"(?:" + _NAME + r")\s+contributed to this (?:report|story)", re.IGNORECASE
 )
+_CONTRIBUTED_PAREN = re.compile(
+    r"\((?:" + _names("b") + r")\)\s*$", re.IGNORECASE | re.MULTILINE
+)
+_PHRASE = "contributed to this"
+# Non-ASCII characters that re's IGNORECASE matches to a letter of the phrase
+# while str.lower() does not map them to that letter.
+_PHRASE_FOLDS = {"\u0130": "i", "\u0131": "i", "\u017f": "s"}
 _URL_HOSTS = {
     "reuters.com": "Reuters",
     "apnews.com": "AP",
@@ -65,6 +77,25 @@ def _agency(match: re.Match[str]) -> str | None:
         if value:
             return group.rsplit("_", 1)[0]
     return None
+
+
+def _has_phrase(text: str) -> bool:
+    """Whether ``_PHRASE`` may occur in ``text`` under re's IGNORECASE (a
+    cheap test that never misses one)."""
+    if not text.isascii():
+        for ch, repl in _PHRASE_FOLDS.items():
+            if ch in text:
+                text = text.replace(ch, repl)
+    return _PHRASE in text.lower()
+
+
+def _contributed(text: str) -> re.Match[str] | None:
+    """The first "contributed to this report" or "(<agency>)" credit."""
+    named = _CONTRIBUTED_NAMED.search(text) if _has_phrase(text) else None
+    paren = _CONTRIBUTED_PAREN.search(text)
+    if named is None or (paren is not None and paren.start() < named.start()):
+        return paren
+    return named
 
 
 def detect(text: str, source: str | None = None, url: str | None = None) -> WireCredit | None:
@@ -95,7 +126,7 @@ def detect(text: str, source: str | None = None, url: str | None = None) -> Wire
         for suffix, agency in _URL_HOSTS.items():
             if host == suffix or host.endswith("." + suffix):
                 return WireCredit(agency, f"url host {host}")
-    m = _CONTRIBUTED.search(text)
+    m = _contributed(text)
     if m and (agency := _agency(m)):
         return WireCredit(agency, f"credit '{' '.join(m.group(0).split())}'")
     return None

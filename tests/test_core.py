@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from datasketch import MinHash, MinHashLSH
@@ -112,6 +114,36 @@ def test_large_buckets_are_linked_linearly() -> None:
     assert {(0, k) for k in range(1, 10)} <= {tuple(p) for p in pairs.tolist()}
 
 
+def _naive_candidate_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int) -> set:
+    buckets: dict[int, list[int]] = {}
+    for row, o in zip(keys.tolist(), owners.tolist()):
+        for k in row:
+            members = buckets.setdefault(k, [])
+            if o not in members:
+                members.append(o)
+    out = set()
+    for m in buckets.values():
+        if len(m) <= max_bucket:
+            out |= {(min(a, b), max(a, b)) for i, a in enumerate(m) for b in m[i + 1:]}
+        else:
+            out |= {(min(a, b), max(a, b)) for a, b in zip(m, m[1:])}
+            out |= {(min(m[0], b), max(m[0], b)) for b in m[1:]}
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 5), st.sampled_from([3, 40, 2**63]), st.integers(2, 20),
+       st.integers(0, 2**32))
+def test_candidate_pairs_equal_naive_buckets(n: int, b: int, top: int, mb: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    owners = np.sort(rng.integers(0, max(1, n // 3), n))
+    keys = rng.integers(0, top, (n, b), dtype=np.uint64)
+    pairs = candidate_pairs(keys, owners, mb)
+    assert pairs.dtype == np.int64 and pairs.shape[1] == 2
+    assert np.array_equal(pairs, np.unique(pairs, axis=0))
+    assert {tuple(p) for p in pairs.tolist()} == _naive_candidate_pairs(keys, owners, mb)
+
+
 # --- alignment -------------------------------------------------------------
 
 
@@ -215,6 +247,36 @@ def test_wire_credit_detection(text_: str, agency: str | None) -> None:
 def test_wire_from_metadata() -> None:
     assert wire.detect("x", source="Reuters").agency == "Reuters"  # type: ignore[union-attr]
     assert wire.detect("x", url="https://apnews.com/a/b").agency == "AP"  # type: ignore[union-attr]
+
+
+_JOINT_CONTRIBUTED = re.compile(
+    r"(?:" + wire._NAME + r")\s+contributed to this (?:report|story)|\((?:" + wire._names("b")
+    + r")\)\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_CREDIT_PIECES = [
+    "AP", "ap", "Reuters", " contributed to this report", " contributed  to this story", "\n",
+    "(AFP)", "(Bloomberg)  \n", "(pa)", "Associated  Press", "x", " ", ")", "(",
+    "CONTR\u0130BUTED to thi\u017f report", "contr\u0131buted to this story",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_CREDIT_PIECES), max_size=12))
+def test_contributed_credit_equals_the_joint_pattern(pieces: list[str]) -> None:
+    s = "".join(pieces)
+    ours, ref = wire._contributed(s), _JOINT_CONTRIBUTED.search(s)
+    assert (ours is None) == (ref is None)
+    if ours is not None and ref is not None:
+        assert ours.span() == ref.span() and wire._agency(ours) == wire._agency(ref)
+
+
+def test_phrase_folds_cover_re_ignorecase() -> None:
+    letters = set(wire._PHRASE)
+    folds = {chr(cp) for cp in range(128, 0x3000)
+             if any(re.fullmatch(re.escape(c), chr(cp), re.IGNORECASE) for c in letters)
+             and chr(cp).lower() not in letters}
+    assert folds <= set(wire._PHRASE_FOLDS)
 
 
 def _m(a: str, b: str, ra: float, rb: float, score: float = 0.5) -> Match:
