@@ -81,6 +81,7 @@ def _char_class(cp: int) -> tuple[bool, bool]:
 # ASCII fast path tables.
 _ASCII_WORD = np.array([bool(_WORD_RE.match(chr(c))) for c in range(128)], dtype=bool)
 _ASCII_LOWER = np.array([ord(chr(c).lower()) for c in range(128)], dtype=np.uint64)
+_ASCII_LOWER1 = _ASCII_LOWER + np.uint64(1)
 
 
 def normalize(text: str) -> str:
@@ -97,12 +98,14 @@ def normalize(text: str) -> str:
 
 
 def _mix64(h: np.ndarray) -> np.ndarray:
-    """SplitMix64 finalizer, element-wise (wrapping uint64 arithmetic)."""
-    h = h ^ (h >> np.uint64(30))
-    h = h * np.uint64(0xBF58476D1CE4E5B9)
-    h = h ^ (h >> np.uint64(27))
-    h = h * np.uint64(0x94D049BB133111EB)
-    return h ^ (h >> np.uint64(31))
+    """SplitMix64 finalizer, element-wise (wrapping uint64 arithmetic; ``h``
+    is overwritten)."""
+    h ^= h >> np.uint64(30)
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(27)
+    h *= np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(31)
+    return h
 
 
 _POW_CACHE: dict[str, np.ndarray] = {}
@@ -125,13 +128,22 @@ def _poly_hash(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.n
     ``H = sum((v[j] + 1) * P**(e-1-j))`` mod 2**64, computed from one
     cumulative sum of ``(v[j] + 1) * P**-j``, then mixed with the length.
     """
-    n = len(values)
+    with np.errstate(over="ignore"):
+        return _poly_hash_plus1(values + np.uint64(1), starts, ends)
+
+
+def _poly_hash_plus1(values1: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """:func:`_poly_hash` of ``values1 - 1`` (``values1`` is overwritten)."""
+    n = len(values1)
     pow_p, pow_q = _powers(n)
     with np.errstate(over="ignore"):
-        csum = np.cumsum((values + np.uint64(1)) * pow_q[:n], dtype=np.uint64)
-        before = np.where(starts > 0, csum[np.maximum(starts - 1, 0)], np.uint64(0))
-        h = (csum[ends - 1] - before) * pow_p[ends - 1]
-        h = h + (ends - starts).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        np.multiply(values1, pow_q[:n], out=values1)
+        csum = np.empty(n + 1, dtype=np.uint64)
+        csum[0] = 0
+        np.cumsum(values1, out=csum[1:])
+        h = csum[ends] - csum[starts]
+        h *= pow_p[ends - 1]
+        h += (ends - starts).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
         return _mix64(h)
 
 
@@ -165,59 +177,76 @@ _EMPTY_I = np.zeros(0, dtype=np.int64)
 _EMPTY_TOKENS = Tokens(_EMPTY_I, _EMPTY_I, np.zeros(0, dtype=np.uint64))
 
 
+def _tokenize_ascii(text: str) -> Tokens:
+    """:func:`tokenize` of an ASCII text: no solo characters, no expansion, so
+    tokens are the runs of word characters."""
+    chars = np.frombuffer(text.encode("ascii"), dtype=np.uint8).astype(np.intp)
+    edges = np.zeros(len(chars) + 2, dtype=np.int8)
+    edges[1:-1] = _ASCII_WORD[chars]
+    step = np.diff(edges)
+    starts = np.flatnonzero(step == 1)
+    if len(starts) == 0:
+        return _EMPTY_TOKENS
+    ends = np.flatnonzero(step == -1)
+    return Tokens(starts, ends, _poly_hash_plus1(_ASCII_LOWER1[chars], starts, ends))
+
+
 def tokenize(text: str) -> Tokens:
     """Tokens of ``text`` with offsets and hashes, vectorized over code points."""
     if not text:
         return _EMPTY_TOKENS
+    if text.isascii():
+        return _tokenize_ascii(text)
     cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     n = len(cps)
-    if text.isascii():
-        word = _ASCII_WORD[cps]
-        solo = np.zeros(n, dtype=bool)
-        norm_vals = _ASCII_LOWER[cps]
-        exp_len = None
+    low = np.minimum(cps, 127)
+    word = _ASCII_WORD[low]
+    solo = np.zeros(n, dtype=bool)
+    norm_vals = _ASCII_LOWER[low]
+    exp_len = None
+    hi_pos = np.flatnonzero(cps >= 128)
+    uniq, inv = np.unique(cps[hi_pos], return_inverse=True)
+    inv = inv.reshape(-1)
+    classes = [_char_class(int(u)) for u in uniq.tolist()]
+    word[hi_pos] = np.array([c[0] for c in classes], dtype=bool)[inv]
+    solo[hi_pos] = np.array([c[1] for c in classes], dtype=bool)[inv]
+    mapped = [_char_map(chr(u)) for u in uniq.tolist()]
+    u_len = np.array([len(m) for m in mapped], dtype=np.int64)
+    if np.all(u_len == 1):
+        norm_vals[hi_pos] = np.array([ord(m) for m in mapped], dtype=np.uint64)[inv]
     else:
-        low = np.minimum(cps, 127)
-        word = _ASCII_WORD[low]
-        solo = np.zeros(n, dtype=bool)
-        norm_vals = _ASCII_LOWER[low]
-        exp_len = None
-        hi_pos = np.flatnonzero(cps >= 128)
-        uniq, inv = np.unique(cps[hi_pos], return_inverse=True)
-        inv = inv.reshape(-1)
-        classes = [_char_class(int(u)) for u in uniq.tolist()]
-        word[hi_pos] = np.array([c[0] for c in classes], dtype=bool)[inv]
-        solo[hi_pos] = np.array([c[1] for c in classes], dtype=bool)[inv]
-        mapped = [_char_map(chr(u)) for u in uniq.tolist()]
-        u_len = np.array([len(m) for m in mapped], dtype=np.int64)
-        if np.all(u_len == 1):
-            norm_vals[hi_pos] = np.array([ord(m) for m in mapped], dtype=np.uint64)[inv]
-        else:
-            lengths = np.ones(n, dtype=np.int64)
-            lengths[hi_pos] = u_len[inv]
-            exp_len = lengths
-            total = int(lengths.sum())
-            owner = np.repeat(np.arange(n), lengths)
-            pos_in = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-            expanded = norm_vals[owner].copy()
-            # code points of each non-ASCII character's normalized form
-            flat = np.array([ord(c) for m in mapped for c in m] or [0], dtype=np.uint64)
-            u_off = np.concatenate([[0], np.cumsum(u_len)[:-1]])
-            char_off = np.zeros(n, dtype=np.int64)
-            char_off[hi_pos] = u_off[inv]
-            is_hi = np.zeros(n, dtype=bool)
-            is_hi[hi_pos] = True
-            hi_exp = is_hi[owner]
-            expanded[hi_exp] = flat[char_off[owner[hi_exp]] + pos_in[hi_exp]]
-            norm_vals = expanded
-    prev_word = np.concatenate([[False], word[:-1]])
-    next_word = np.concatenate([word[1:], [False]])
-    prev_solo = np.concatenate([[False], solo[:-1]])
-    next_solo = np.concatenate([solo[1:], [False]])
-    start_mask = word & (~prev_word | solo | prev_solo)
-    end_mask = word & (~next_word | solo | next_solo)
-    starts = np.flatnonzero(start_mask).astype(np.int64)
-    ends = (np.flatnonzero(end_mask) + 1).astype(np.int64)
+        lengths = np.ones(n, dtype=np.int64)
+        lengths[hi_pos] = u_len[inv]
+        exp_len = lengths
+        total = int(lengths.sum())
+        owner = np.repeat(np.arange(n), lengths)
+        pos_in = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        expanded = norm_vals[owner].copy()
+        # code points of each non-ASCII character's normalized form
+        flat = np.array([ord(c) for m in mapped for c in m] or [0], dtype=np.uint64)
+        u_off = np.concatenate([[0], np.cumsum(u_len)[:-1]])
+        char_off = np.zeros(n, dtype=np.int64)
+        char_off[hi_pos] = u_off[inv]
+        is_hi = np.zeros(n, dtype=bool)
+        is_hi[hi_pos] = True
+        hi_exp = is_hi[owner]
+        expanded[hi_exp] = flat[char_off[owner[hi_exp]] + pos_in[hi_exp]]
+        norm_vals = expanded
+    if solo.any():
+        prev_word = np.concatenate([[False], word[:-1]])
+        next_word = np.concatenate([word[1:], [False]])
+        prev_solo = np.concatenate([[False], solo[:-1]])
+        next_solo = np.concatenate([solo[1:], [False]])
+        start_mask = word & (~prev_word | solo | prev_solo)
+        end_mask = word & (~next_word | solo | next_solo)
+        starts = np.flatnonzero(start_mask).astype(np.int64)
+        ends = (np.flatnonzero(end_mask) + 1).astype(np.int64)
+    else:  # tokens are the runs of word characters
+        edges = np.zeros(n + 2, dtype=np.int8)
+        edges[1:-1] = word
+        step = np.diff(edges)
+        starts = np.flatnonzero(step == 1).astype(np.int64)
+        ends = np.flatnonzero(step == -1).astype(np.int64)
     if len(starts) == 0:
         return _EMPTY_TOKENS
     if exp_len is None:
@@ -287,24 +316,29 @@ class Sentences:
         return len(self.starts)
 
 
-def _boundary_offsets(text: str, toks: Tokens) -> tuple[np.ndarray, np.ndarray]:
-    """Character offsets after which a new sentence begins."""
-    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    n = len(cps)
-    cls = _CHAR_CLASSES[np.minimum(cps, _CLASS_LIMIT)]
-    is_end = (cls & _ENDER) > 0
-    is_close = (cls & _CLOSER) > 0
-    is_space = (cls & _SPACE) > 0
-    cand = np.flatnonzero(is_end)
-    # skip closing quotes/brackets after the punctuation (up to two)
+def _char_classes(text: str) -> np.ndarray:
+    """The ``_CHAR_CLASSES`` bits of each character of ``text``, plus a 0 after
+    the last one."""
+    out = np.zeros(len(text) + 1, dtype=np.uint8)
+    if text.isascii():
+        np.take(_CHAR_CLASSES, np.frombuffer(text.encode("ascii"), dtype=np.uint8),
+                out=out[:-1])
+    else:
+        cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        np.take(_CHAR_CLASSES, np.minimum(cps, _CLASS_LIMIT), out=out[:-1])
+    return out
+
+
+def _boundary_offsets(text: str, toks: Tokens, cls: np.ndarray) -> np.ndarray:
+    """Character offsets after which a new sentence begins (``cls``: the
+    character classes of ``text`` from :func:`_char_classes`)."""
+    cand = np.flatnonzero((cls & _ENDER) != 0)
+    # skip closing quotes/brackets after the punctuation (up to two; the 0
+    # after the text stops the walk)
     after = cand + 1
-    for _ in range(2):
-        inside = after < n
-        step = np.zeros(len(after), dtype=bool)
-        step[inside] = is_close[after[inside]]
-        after = after + step
-    ok = after < n
-    ok[ok] = is_space[after[ok]]
+    after += (cls[after] & _CLOSER) != 0
+    after += (cls[after] & _CLOSER) != 0
+    ok = (cls[after] & _SPACE) != 0
     cand, after = cand[ok], after[ok]
     if len(cand) and len(toks):
         # the token right before the punctuation: an abbreviation does not end a
@@ -315,12 +349,16 @@ def _boundary_offsets(text: str, toks: Tokens) -> tuple[np.ndarray, np.ndarray]:
         hs = toks.hashes[idx[has_tok]]
         pos = np.minimum(np.searchsorted(_ABBREV_HASHES, hs), len(_ABBREV_HASHES) - 1)
         abbrev[has_tok] = _ABBREV_HASHES[pos] == hs
-        newline = cps[after] == 10
-        keep = ~abbrev | newline
+        newline = np.fromiter((text[i] == "\n" for i in after[abbrev].tolist()), dtype=bool,
+                              count=int(abbrev.sum()))
+        keep = ~abbrev
+        keep[abbrev] = newline
         after = after[keep]
-    blank = [m.end() for m in _BLANK_LINE.finditer(text)]
-    punct = (cls & (_SPACE | _WORDISH)) == 0
-    return np.unique(np.concatenate([after, np.asarray(blank, dtype=np.int64)])), punct
+    if "\n" in text:
+        blank = [m.end() for m in _BLANK_LINE.finditer(text)]
+        if blank:
+            after = np.concatenate([after, np.asarray(blank, dtype=np.int64)])
+    return np.unique(after)
 
 
 def segment(text: str, toks: Tokens | None = None) -> Sentences:
@@ -335,7 +373,8 @@ def segment(text: str, toks: Tokens | None = None) -> Sentences:
     n_tok = len(toks)
     if n_tok == 0:
         return Sentences(_EMPTY_I, _EMPTY_I, np.zeros(1, dtype=np.int64))
-    offsets, punct = _boundary_offsets(text, toks)
+    cls = _char_classes(text)
+    offsets = _boundary_offsets(text, toks, cls)
     first_tok = np.searchsorted(toks.starts, offsets, side="left")
     bounds = np.unique(np.concatenate([[0], first_tok, [n_tok]]))
     # Join short sentences with the next (the last one with the previous).
@@ -361,10 +400,11 @@ def segment(text: str, toks: Tokens | None = None) -> Sentences:
     # Extend each sentence over its trailing punctuation, up to the next
     # sentence's first character, so passages read as whole sentences.
     next_starts = np.append(starts[1:], len(text))
-    idx = np.arange(len(punct) + 1)
-    stop = np.where(np.append(punct, False), len(punct), idx)
-    first_non_punct = np.minimum.accumulate(stop[::-1])[::-1]  # next index not punctuation
-    ends = np.minimum(first_non_punct[ends], next_starts).astype(np.int64)
+    # the first character at or after each end that is not punctuation (or the text's end)
+    cls[-1] = _SPACE  # the text's end stops the search
+    non_punct = np.flatnonzero((cls & (_SPACE | _WORDISH)) != 0)
+    first_non_punct = non_punct[np.searchsorted(non_punct, ends)]
+    ends = np.minimum(first_non_punct, next_starts).astype(np.int64)
     return Sentences(starts, ends, tb)
 
 #: Splits a text into words and the pieces between them (for display).
