@@ -230,7 +230,7 @@ __all__ = [
     "write_corpus",
 ]
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "2.0.0"
 
 #: The edit kinds of family copies, in the order they are documented.
 EDIT_KINDS: tuple[str, ...] = (
@@ -259,7 +259,6 @@ _TOPIC_CUT = 0.87  # average-linkage cosine distance at which topic groups are c
 _SLOT_CHARS = 2800  # a wire slot closes once it reaches this many characters
 _EXAMPLE_MIN_ARTICLES = 50
 _DEDUPE_N = 6  # pool sentences sharing a word 6-gram with an earlier one are dropped
-_VOCAB_MIN_COUNT = 8  # pool words used as perturbation replacements occur this often
 
 # --------------------------------------------------------------------------------------------
 # Text utilities (public: the tests and the benchmark use them)
@@ -1270,7 +1269,6 @@ cuts boosts celebrates honors names"""
 summer winter"""
     ),
 }
-_SHORT_FALLBACK = _wordlist("""this that its his her their our one any all some each""")
 
 
 def _synonym_table(vocabulary: frozenset[str] = frozenset()) -> dict[str, tuple[str, ...]]:
@@ -1393,9 +1391,9 @@ class _Pool:
     groups: list[list[int]]  # wire doc indices per topic group
     slots: list[list[tuple[int, np.ndarray]]]  # per group: (doc index, sentence ids)
     web_doc_sents: list[np.ndarray]
-    vocab: dict[str, list[str]]  # perturbation replacement words by shape class
     lex: _Lex
     example: list[tuple[str, str]] = field(default_factory=list)  # (file name, text)
+    fresh: Any = None  # the _FreshText model, built when first needed
 
 
 def _read(path: Path) -> str:
@@ -1562,32 +1560,6 @@ def _load_pool(
         elif w[:1].isupper() and w[1:].islower():
             cap_counts[w.lower()] += c
     common = frozenset(w for w, c in lower_counts.items() if c >= 2 * cap_counts.get(w, 0))
-    vocab: dict[str, list[str]] = {}
-    for w in sorted(lower_counts):
-        c = lower_counts[w]
-        if (
-            c >= _VOCAB_MIN_COUNT
-            and w.isalpha()
-            and 4 <= len(w) <= 12
-            and c >= 2 * cap_counts.get(w, 0)
-            and w not in _STOPWORDS
-        ):
-            vocab.setdefault(_shape_class(w), []).append(w)
-    # the synonym table's words too, so that small pools still give wide choices
-    table_words = {w for line in SYNONYMS.splitlines() for w in line.split() if w.isalpha()}
-    for w in sorted(table_words - {x for v in vocab.values() for x in v} - _STOPWORDS):
-        if 4 <= len(w) <= 12:
-            vocab.setdefault(_shape_class(w), []).append(w)
-    for cls in vocab:
-        vocab[cls].sort()
-    for w in sorted(cap_counts):
-        c = cap_counts[w]
-        big_enough = c >= max(_VOCAB_MIN_COUNT, 4 * lower_counts.get(w, 0))
-        if big_enough and w.isalpha() and 3 <= len(w) <= 12:
-            vocab.setdefault("Cap", []).append(w.capitalize())
-    vocab["short"] = sorted(
-        w for w, c in lower_counts.items() if c >= 20 and w.isalpha() and 2 <= len(w) <= 3
-    )
 
     example: list[tuple[str, str]] = []
     if example_dir is not None and example_dir.is_dir():
@@ -1606,133 +1578,221 @@ def _load_pool(
         groups=groups,
         slots=slots,
         web_doc_sents=web_doc_sents,
-        vocab=vocab,
         lex=_Lex(common, _synonym_table(frozenset(lower_counts))),
         example=example,
     )
 
 
 # --------------------------------------------------------------------------------------------
-# Streams: hand pool text out without replacement, then recombined
+# Streams: hand pool text out without replacement (every pool sentence used at most once)
 # --------------------------------------------------------------------------------------------
 
 
-def _runs(docs: Sequence[np.ndarray], rng: random.Random) -> list[np.ndarray]:
-    """Cut documents into runs of 1-4 consecutive sentences and shuffle the runs."""
-    runs: list[np.ndarray] = []
-    for ids in docs:
-        i = 0
-        while i < len(ids):
-            k = rng.randint(1, 4)
-            runs.append(ids[i : i + k])
-            i += k
-    rng.shuffle(runs)
-    return runs
-
-
 class _WebStream:
-    """Web sentences: contiguous in epoch 0, recombined runs afterwards."""
+    """Web sentences, documents in a seeded order, consumed contiguously and only once."""
 
     def __init__(self, pool: _Pool, seed: int) -> None:
         self.pool = pool
-        self.seed = seed
-        self.epoch = 0
         docs = list(pool.web_doc_sents)
         _rng(seed, "web-order").shuffle(docs)
         self.order = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32)
         self.pos = 0
-        if not len(self.order):
-            raise ValueError("the web pool is empty")
+        self.cum = np.cumsum(pool.lengths[self.order]) if len(self.order) else np.zeros(0)
 
-    def _next_epoch(self) -> None:
-        self.epoch += 1
-        runs = _runs(self.pool.web_doc_sents, _rng(self.seed, "web-epoch", self.epoch))
-        self.order = np.concatenate(runs)
-        self.pos = 0
+    @property
+    def exhausted(self) -> bool:
+        return self.pos >= len(self.order)
 
-    def take(self, chars: int) -> tuple[np.ndarray, bool]:
-        """Take sentences worth at least ``chars`` characters; returns (ids, perturb?)."""
-        parts: list[np.ndarray] = []
-        perturb = self.epoch > 0
-        need = chars
-        while need > 0:
-            if self.pos >= len(self.order):
-                self._next_epoch()
-                perturb = True
-            lens = self.pool.lengths[self.order[self.pos : self.pos + 200]]
-            cum = np.cumsum(lens)
-            k = int(np.searchsorted(cum, need)) + 1
-            k = min(k, len(lens))
-            parts.append(self.order[self.pos : self.pos + k])
-            need -= int(cum[k - 1])
-            self.pos += k
-        return np.concatenate(parts), perturb
+    def take(self, chars: int) -> np.ndarray | None:
+        """Unused sentences worth at least ``chars`` characters, or None (and the stream
+        is closed) when less than that is left."""
+        if self.exhausted:
+            return None
+        before = int(self.cum[self.pos - 1]) if self.pos else 0
+        end = int(np.searchsorted(self.cum, before + chars)) + 1
+        if end > len(self.order):
+            self.pos = len(self.order)
+            return None
+        ids = self.order[self.pos : end]
+        self.pos = end
+        return ids
 
 
 class _WireStreams:
-    """Wire text per topic group: unused slots first, then recombined runs (perturbed)."""
+    """Wire slots per topic group, each handed out once."""
 
     def __init__(self, pool: _Pool, seed: int) -> None:
         self.pool = pool
-        self.seed = seed
         self.free: list[list[tuple[int, np.ndarray]]] = []
         for g, group_slots in enumerate(pool.slots):
             lst = list(group_slots)
             _rng(seed, "slots", g).shuffle(lst)
             self.free.append(lst)
-        self.cycle = [0] * len(pool.groups)
-        self.runs: list[list[np.ndarray]] = [[] for _ in pool.groups]
-        self.group_chars = [
-            sum(int(pool.lengths[pool.wire_doc_sents[d]].sum()) for d in members)
-            for members in pool.groups
-        ]
-        self.mixed = 0
 
     def pick_group(self, rng: random.Random) -> int:
-        """A topic group for a new original: weighted by unused slots, else by pool size."""
+        """A topic group with unused slots, weighted by their number; -1 if none is left."""
         weights = [len(f) for f in self.free]
         if sum(weights) == 0:
-            weights = self.group_chars
+            return -1
         return rng.choices(range(len(weights)), weights=weights)[0]
 
-    def take(
-        self, g: int, rng: random.Random, exclude: frozenset[int] = frozenset(), avoid_doc: int = -1
-    ) -> tuple[np.ndarray, bool, int]:
-        """A story from group ``g`` avoiding sentence ids ``exclude``.
-
-        Returns:
-            (sentence ids, perturb?, doc index or -1 when recombined).
-        """
+    def take(self, g: int, avoid_doc: int = -1) -> tuple[np.ndarray, int] | None:
+        """An unused slot of group ``g`` (preferably not of ``avoid_doc``): (ids, doc), or None."""
         free = self.free[g]
-        if free:
-            pick = next((i for i, (d, _) in enumerate(free) if d != avoid_doc), 0)
-            d, ids = free.pop(pick)
-            return ids, False, d
-        self.mixed += 1
-        target = rng.randint(2300, 3600)
-        docs = [self.pool.wire_doc_sents[d] for d in self.pool.groups[g]]
-        taken: list[np.ndarray] = []
-        chars = 0
-        for _ in range(3):  # at most three cycles through the group's runs
-            while chars < target:
-                if not self.runs[g]:
-                    self.cycle[g] += 1
-                    self.runs[g] = _runs(docs, _rng(self.seed, "wire-cycle", g, self.cycle[g]))
-                    break
-                run = self.runs[g].pop()
-                if exclude and any(int(s) in exclude for s in run):
-                    continue
-                taken.append(run)
-                chars += int(self.pool.lengths[run].sum())
-            if chars >= target:
+        if not free:
+            return None
+        pick = next((i for i, (d, _) in enumerate(free) if d != avoid_doc), 0)
+        d, ids = free.pop(pick)
+        return ids, d
+
+
+# --------------------------------------------------------------------------------------------
+# Fresh text: a seeded word-class model of the pool (shares no sentence with anything)
+# --------------------------------------------------------------------------------------------
+
+_FRESH_TOKEN = re.compile(r"[A-Za-z]+(?:['\u2019][a-z]+)?|[0-9]+|[,;:]")
+_FRESH_MIN_CONTENT = 3  # content words in every window of 8 words of fresh text
+_FRESH_WINDOW = 8
+_FRESH_TOPIC_SHARE = 0.6  # same_topic fresh text: share of content words from the topic group
+_CONTENT_CLASSES = frozenset(("w", "s", "ed", "ing", "ly", "tion", "Cap"))
+
+
+def _token_class(tok: str, initial: bool) -> str:
+    """The class of a pool token: function words and punctuation stand for themselves,
+    content words for their shape (``w``, ``s``, ``ed``, ``ing``, ``ly``, ``tion``,
+    ``Cap`` for a capitalised word inside a sentence, ``#`` for a number)."""
+    if tok in ",;:":
+        return tok
+    if tok[0].isdigit():
+        return "#"
+    low = tok.lower()
+    if low in _STOPWORDS or "'" in low or "\u2019" in low:
+        return low if low in _STOPWORDS else "w"
+    if tok[0].isupper() and not initial:
+        return "Cap"
+    return _shape_class(low)
+
+
+@dataclass
+class _Vocab:
+    """Words of one class with cumulative sampling weights."""
+
+    words: list[str]
+    cum: list[float]
+
+    def pick(self, rand: Callable[[], float]) -> str:
+        return self.words[bisect.bisect_right(self.cum, rand() * self.cum[-1])]
+
+
+def _vocab(counts: Counter[str], power: float) -> _Vocab:
+    words = sorted(counts)
+    cum = np.cumsum([counts[w] ** power for w in words]).tolist()
+    return _Vocab(words, cum)
+
+
+class _FreshText:
+    """A class-trigram model of the pool's sentences that writes new sentences.
+
+    The sequence of token classes (function words, punctuation and content-word
+    shapes) comes from a trigram model trained on every pool sentence; content
+    words are drawn independently from the pool's words of that shape (weights
+    ``count ** 0.5``), or for ``same_topic`` text partly from the topic group's
+    own words (weights ``count``). A sentence is redrawn until every window of 8
+    consecutive words (across sentence ends too) holds at least three content
+    words, so two fresh texts - or a fresh text and the pool - share an 8-word
+    passage only when three independently drawn content words and five function
+    words coincide: essentially never, and never a sentence.
+    """
+
+    def __init__(self, pool: _Pool) -> None:
+        trans: dict[tuple[str, str], Counter[str]] = {}
+        content: dict[str, Counter[str]] = {}
+        self.sentence_group = np.full(len(pool.sentences), -1, dtype=np.int32)
+        for g, members in enumerate(pool.groups):
+            for d in members:
+                self.sentence_group[pool.wire_doc_sents[d]] = g
+        group_content: list[dict[str, Counter[str]]] = [{} for _ in pool.groups]
+        for sid, s in enumerate(pool.sentences):
+            toks = _FRESH_TOKEN.findall(s)
+            if len(toks) < 4 or toks[0] in ",;:":
+                continue
+            a, b = "<s>", "<s>"
+            g = int(self.sentence_group[sid])
+            for i, tok in enumerate(toks):
+                c = _token_class(tok, i == 0)
+                if c in ",;:" and b in (",", ";", ":", "<s>"):
+                    continue  # quotes and brackets dropped: no doubled punctuation
+                trans.setdefault((a, b), Counter())[c] += 1
+                if c in _CONTENT_CLASSES:
+                    word = tok if c == "Cap" else tok.lower()
+                    if word.isalpha() and 3 <= len(word) <= 14:
+                        content.setdefault(c, Counter())[word] += 1
+                        if g >= 0:
+                            group_content[g].setdefault(c, Counter())[word] += 1
+                a, b = b, c
+            trans.setdefault((a, b), Counter())["</s>"] += 1
+        self.trans = {
+            k: (sorted(v), np.cumsum([v[x] for x in sorted(v)]).tolist()) for k, v in trans.items()
+        }
+        # words seen once are mostly typos and oddities
+        self.content = {
+            c: _vocab(Counter({w: k for w, k in cnt.items() if k >= 2}) or cnt, 0.5)
+            for c, cnt in content.items()
+        }
+        self.group_content = [
+            {c: _vocab(cnt, 1.0) for c, cnt in gc.items()} for gc in group_content
+        ]
+
+    def _sentence(self, rand: Callable[[], float], group: int) -> list[str]:
+        toks: list[str] = []
+        a, b = "<s>", "<s>"
+        gvocab = self.group_content[group] if group >= 0 else {}
+        while len(toks) < 60:
+            nexts, cum = self.trans[(a, b)]
+            c = nexts[bisect.bisect_right(cum, rand() * cum[-1])]
+            if c == "</s>":
                 break
-        ids = np.concatenate(taken) if taken else np.zeros(0, dtype=np.int32)
-        return ids, True, -1
+            if c == "#":
+                word = str(int(10 ** (1 + 3 * rand())))
+            elif c in self.content:
+                voc = gvocab.get(c) if gvocab and rand() < _FRESH_TOPIC_SHARE else None
+                word = (voc or self.content[c]).pick(rand)
+            else:
+                word = c
+            toks.append(word)
+            a, b = b, c
+        return toks
 
+    @staticmethod
+    def _is_content(tok: str) -> bool:
+        return tok not in _STOPWORDS and tok[0] not in ",;:" and "'" not in tok
 
-# --------------------------------------------------------------------------------------------
-# Perturbation
-# --------------------------------------------------------------------------------------------
+    def text(self, rng: random.Random, chars: int, group: int = -1) -> list[str]:
+        """Fresh sentences worth about ``chars`` characters (at least two sentences)."""
+        rand = rng.random
+        out: list[str] = []
+        tail: list[bool] = []  # content flags of the last words written
+        total = 0
+        while total < chars or len(out) < 2:
+            for _try in range(50):
+                toks = self._sentence(rand, group)
+                words = [t for t in toks if t not in ",;:"]
+                if not 6 <= len(words) <= 45 or toks[-1] in ",;:":
+                    continue
+                flags = tail + [self._is_content(w.lower()) for w in words]
+                if all(
+                    sum(flags[i : i + _FRESH_WINDOW]) >= _FRESH_MIN_CONTENT
+                    for i in range(len(flags) - _FRESH_WINDOW + 1)
+                ):
+                    break
+            s = ""
+            for t in toks:
+                s += t if t in ",;:" else (" " + t if s else t)
+            s = s[:1].upper() + s[1:] + "."
+            tail = flags[-(_FRESH_WINDOW - 1) :]
+            out.append(s)
+            total += len(s) + 1
+        return out
 
 
 def _match_case(word: str, like: str) -> str:
@@ -1741,65 +1801,6 @@ def _match_case(word: str, like: str) -> str:
     if like[:1].isupper():
         return word[:1].upper() + word[1:]
     return word
-
-
-_SPLIT_WORDS = re.compile(r"(\w+)")
-_JOINERS = ("'", "\u2019", "-")
-
-
-def _perturb(sentences: list[str], rng: random.Random, vocab: dict[str, list[str]]) -> list[str]:
-    """Replace words so that every 8 consecutive words contain a replaced one."""
-    pieces = [_SPLIT_WORDS.split(s) for s in sentences]  # words at the odd indices
-    toks = [(si, pi) for si, ps in enumerate(pieces) for pi in range(1, len(ps), 2)]
-    # tokens that may be replaced by a pool word: alphabetic content words of 4+ letters,
-    # not part of "don't" or "well-known"
-    subs = [
-        t
-        for t, (si, pi) in enumerate(toks)
-        if len(pieces[si][pi]) >= 4
-        and pieces[si][pi].isalpha()
-        and pieces[si][pi].lower() not in _STOPWORDS
-        and not pieces[si][pi - 1].endswith(_JOINERS)
-        and not pieces[si][pi + 1].startswith(_JOINERS)
-    ]
-    n = len(toks)
-    n_subs = len(subs)
-    rand = rng.random
-    c = -1
-    while c + 8 < n:
-        hi = c + 8
-        target = c + 3 + int(rand() * 6)  # c+3 .. c+8
-        # the replaceable token in (c, hi] nearest to target (the earlier one on a tie)
-        k = bisect.bisect_left(subs, target)
-        i, best = target, 99
-        if k < n_subs and subs[k] <= hi:
-            i, best = subs[k], subs[k] - target
-        if k and subs[k - 1] > c and target - subs[k - 1] <= best:
-            i = subs[k - 1]
-        si, pi = toks[i]
-        w = pieces[si][pi]
-        first = pi == 1 and not pieces[si][0].strip("\"'\u201c\u2018( ")
-        if w.isdigit():  # a wide range, so two renderings rarely pick the same number
-            rep = w
-            while rep == w:
-                rep = str(rng.randint(10 ** max(len(w) - 1, 1), 10 ** (len(w) + 2) - 1))
-        else:
-            if not w.isalpha() or len(w) < 4:
-                cls = "short"
-            elif w[:1].isupper() and not first and not w.isupper():
-                cls = "Cap"
-            else:
-                cls = _shape_class(w)
-            words = vocab.get(cls) or vocab.get("w") or _SHORT_FALLBACK
-            rep = w
-            low = w.lower()
-            while rep.lower() == low:
-                rep = words[int(rand() * len(words))]
-            if cls != "Cap":
-                rep = _match_case(rep, w)
-        pieces[si][pi] = rep
-        c = i
-    return ["".join(ps) for ps in pieces]
 
 
 # --------------------------------------------------------------------------------------------
@@ -2246,7 +2247,9 @@ class GeneratedArticle:
         kind: ``"original"``, an edit kind (``EDIT_KINDS``) or a negative kind.
         families: Family ids the article belongs to (two for ``merged``).
         topic: Topic group id (``t03``) for wire-derived articles, else None.
-        perturbed: Whether recombined, perturbed pool text was used.
+        fresh: Whether fresh (model-written) text was used: unrelated or
+            ``same_topic`` text, or a copy's local paragraphs, once the pool
+            is used up.
     """
 
     id: str
@@ -2259,7 +2262,7 @@ class GeneratedArticle:
     kind: str
     families: tuple[str, ...] = ()
     topic: str | None = None
-    perturbed: bool = False
+    fresh: bool = False
 
     def record(self) -> dict[str, str]:
         """The ``articles.jsonl`` record."""
@@ -2297,9 +2300,9 @@ class _Body:
 @dataclass
 class _Story:
     group: int  # topic group, -1 for web text
-    ids: np.ndarray
-    perturb: bool
+    ids: np.ndarray  # pool sentence ids (empty for fresh text)
     wire: bool
+    fresh: int = 0  # characters of fresh (model-written) text instead of pool text
 
 
 @dataclass
@@ -2397,6 +2400,7 @@ class CorpusGenerator:
         self.specs: list[_Spec] = []
         self.families: list[_Family] = []
         self._cache: OrderedDict[int, _Body] = OrderedDict()
+        self._fresh_cache: OrderedDict[int, list[str]] = OrderedDict()
         self._plan()
         width = max(6, len(str(max(self.n - 1, 0))))
         perm = np.random.default_rng(seed).permutation(self.n)
@@ -2407,9 +2411,16 @@ class CorpusGenerator:
 
     # ---------------------------------------------------------------- planning
 
-    def _new_story(self, group: int, ids: np.ndarray, perturb: bool, wire: bool) -> int:
-        self.stories.append(_Story(group, ids, perturb, wire))
+    def _new_story(self, group: int, ids: np.ndarray | None, wire: bool, fresh: int = 0) -> int:
+        if ids is None:
+            ids = np.zeros(0, dtype=np.int32)
+        self.stories.append(_Story(group, ids, wire, fresh))
         return len(self.stories) - 1
+
+    def _web_story(self, web: _WebStream, chars: int) -> int:
+        """Unused web text worth ``chars`` characters, else fresh text."""
+        ids = web.take(chars)
+        return self._new_story(-1, ids, False, 0 if ids is not None else chars)
 
     def _plan(self) -> None:
         n, seed, pool = self.n, self.seed, self.pool
@@ -2468,10 +2479,23 @@ class CorpusGenerator:
                 sizes.append(s)
                 rem -= s
         first_new = len(self.families)
-        for s in sizes:
+        self.families_dropped = 0
+        self.family_docs: dict[int, int] = {}  # family index -> wire document of its original
+        for k, s in enumerate(sizes):
+            # originals: unused wire slots, then unused web text; when the pool is used up,
+            # no more families (their articles become unrelated negatives)
             g = wire.pick_group(rng)
-            ids, perturb, _ = wire.take(g, rng)
-            story = self._new_story(g, ids, perturb, True)
+            if g >= 0:
+                got = wire.take(g)
+                assert got is not None
+                story = self._new_story(g, got[0], True)
+                self.family_docs[len(self.families)] = got[1]
+            else:
+                ids = web.take(rng.randint(2300, 3600))
+                if ids is None:
+                    self.families_dropped = len(sizes) - k
+                    break
+                story = self._new_story(-1, ids, True)
             agency = rng.choices(range(len(_AGENCIES)), weights=[a[3] for a in _AGENCIES])[0]
             credit = rng.choices(("dateline", "end", "both", "none"), (0.4, 0.2, 0.15, 0.25))[0]
             fam = _Family(
@@ -2492,36 +2516,25 @@ class CorpusGenerator:
 
         # same-topic negatives, tied to families of groups with at least two documents
         # (groups of two or more documents and enough sentences to leave some out)
+        wire_fams = [f for f in self.families[first_new:] if f.group >= 0]
         anchors = [
             f
-            for f in self.families[first_new:]
+            for f in wire_fams
             if len(pool.groups[f.group]) >= 2
             and sum(len(pool.wire_doc_sents[d]) for d in pool.groups[f.group]) >= 75
-        ]
-        if not anchors:
-            anchors = self.families[first_new:]
+        ] or wire_fams
         rng.shuffle(anchors)
         if not anchors:
             n_same = 0
         for k in range(n_same):
+            # an unused slot of the family's topic group (preferably of another document),
+            # else fresh text written with the group's vocabulary
             fam = anchors[k % len(anchors)]
-            orig_story = self.stories[fam.story]
-            exclude = frozenset(int(x) for x in orig_story.ids)
-            doc = -1
-            if not orig_story.perturb and len(orig_story.ids):
-                doc = next(
-                    (
-                        d
-                        for d in pool.groups[fam.group]
-                        if len(pool.wire_doc_sents[d])
-                        and int(orig_story.ids[0]) in set(pool.wire_doc_sents[d].tolist())
-                    ),
-                    -1,
-                )
-            ids, perturb, _ = wire.take(fam.group, rng, exclude, doc)
-            if len(ids) < 3:  # a tiny topic group: allow its sentences again (perturbed)
-                ids, perturb, _ = wire.take(fam.group, rng)
-            story = self._new_story(fam.group, ids, perturb, True)
+            got = wire.take(fam.group, self.family_docs.get(fam.index, -1))
+            if got is not None:
+                story = self._new_story(fam.group, got[0], True)
+            else:
+                story = self._new_story(fam.group, None, True, rng.randint(2300, 3600))
             ts = min(max(fam.ts + rng.randint(-2 * 86400, 2 * 86400), 0), _TIME_SPAN)
             self.specs.append(
                 _Spec(
@@ -2571,8 +2584,7 @@ class CorpusGenerator:
                 used_outlets.add(outlet)
                 local = -1
                 if kind in ("local_intro", "local_outro"):
-                    ids, perturb = web.take(rng.randint(200, 600))
-                    local = self._new_story(-1, ids, perturb, False)
+                    local = self._web_story(web, rng.randint(200, 600))
                 idx = len(self.specs)
                 self.specs.append(_Spec("copy", kind, fams, ts=ts, outlet=outlet, local=local))
                 for f in fams:
@@ -2583,8 +2595,7 @@ class CorpusGenerator:
 
         # unrelated negatives
         while len(self.specs) < n:
-            ids, perturb = web.take(rng.randint(2000, 4000))
-            story = self._new_story(-1, ids, perturb, False)
+            story = self._web_story(web, rng.randint(2000, 4000))
             self.specs.append(
                 _Spec(
                     "negative",
@@ -2595,8 +2606,7 @@ class CorpusGenerator:
                     outlet=rng.randrange(len(_OUTLETS)),
                 )
             )
-        self.web_epochs = web.epoch + 1
-        self.wire_mixed = wire.mixed
+        self.web_left = int(len(web.order) - web.pos)
 
     def _partner(self, fam: _Family, fams: list[_Family], rng: random.Random) -> _Family | None:
         """Another family with room for one more member, preferably of another topic."""
@@ -2614,10 +2624,18 @@ class CorpusGenerator:
 
     # ---------------------------------------------------------------- rendering
 
-    def _sentences(self, story: _Story, key: object) -> list[str]:
-        sents = [self.pool.sentences[int(i)] for i in story.ids]
-        if story.perturb:
-            sents = _perturb(sents, _rng(self.seed, "perturb", key), self.pool.vocab)
+    def _sentences(self, story: _Story, key: int) -> list[str]:
+        if not story.fresh:
+            return [self.pool.sentences[int(i)] for i in story.ids]
+        sents = self._fresh_cache.get(key)
+        if sents is None:
+            if self.pool.fresh is None:
+                self.pool.fresh = _FreshText(self.pool)
+            model: _FreshText = self.pool.fresh
+            sents = model.text(_rng(self.seed, "fresh", key), story.fresh, story.group)
+            self._fresh_cache[key] = sents
+            if len(self._fresh_cache) > 64:
+                self._fresh_cache.popitem(last=False)
         return sents
 
     def _paragraphs(self, sents: list[str], rng: random.Random, wire: bool) -> list[list[str]]:
@@ -2863,26 +2881,22 @@ class CorpusGenerator:
         spec = self.specs[c]
         rng = _rng(self.seed, "article", c)
         topic = None
-        perturbed = False
+        fresh = False
         if spec.role == "original":
             fam = self.families[spec.families[0]]
             text = self._original_body(fam.index).text()
             agency = _AGENCIES[fam.agency]
             source, domain = agency[1], agency[2]
-            if not fam.example:
-                perturbed = self.stories[fam.story].perturb
         elif spec.role == "copy":
             text = self._render_copy(c, spec, rng)
             source, domain = _OUTLETS[spec.outlet]
-            fam = self.families[spec.families[0]]
-            if not fam.example:
-                perturbed = self.stories[fam.story].perturb
+            fresh = spec.local >= 0 and self.stories[spec.local].fresh > 0
         elif spec.example:
             text = dict(self.pool.example)[spec.example]
             source, domain = _OUTLETS[spec.outlet]
         else:
             story = self.stories[spec.story]
-            perturbed = story.perturb
+            fresh = story.fresh > 0
             sents = self._negative_sentences(c)
             paras = self._paragraphs(sents, rng, story.wire)
             body = _Body(paras)
@@ -2892,8 +2906,7 @@ class CorpusGenerator:
             text = body.text()
             source, domain = _OUTLETS[spec.outlet]
         if spec.families:
-            fam = self.families[spec.families[0]]
-            topic = "alaska-summit" if fam.example else f"t{fam.group + 1:02d}"
+            topic = self._topic(self.families[spec.families[0]])
         title = self._title(c)
         date = _BASE_TIME + timedelta(seconds=spec.ts)
         url = f"https://www.{domain}/{date:%Y/%m/%d}/{_slug(title)}-{rng.getrandbits(32):08x}"
@@ -2908,8 +2921,14 @@ class CorpusGenerator:
             kind=spec.kind,
             families=tuple(self.family_ids[f] for f in spec.families if spec.role != "negative"),
             topic=topic,
-            perturbed=perturbed,
+            fresh=fresh,
         )
+
+    @staticmethod
+    def _topic(fam: _Family) -> str | None:
+        if fam.example:
+            return "alaska-summit"
+        return f"t{fam.group + 1:02d}" if fam.group >= 0 else None
 
     def articles(self) -> Iterator[GeneratedArticle]:
         """Yield all articles in id order, rendering each on the fly."""
@@ -2929,7 +2948,7 @@ class CorpusGenerator:
                     "original": self.ids[fam.original],
                     "members": [self.ids[m] for m in members],
                     "kinds": {self.ids[m]: fam.kinds[m] for m in members},
-                    "topic": "alaska-summit" if fam.example else f"t{fam.group + 1:02d}",
+                    "topic": self._topic(fam),
                     "agency": _AGENCIES[fam.agency][1],
                     "origin": "example" if fam.example else "generated",
                 }
@@ -2942,7 +2961,7 @@ class CorpusGenerator:
             if spec.kind == "same_topic":
                 fam = self.families[spec.families[0]]
                 rec["family"] = self.family_ids[fam.index]
-                rec["topic"] = "alaska-summit" if fam.example else f"t{fam.group + 1:02d}"
+                rec["topic"] = self._topic(fam)
             negatives.append(rec)
         negatives.sort(key=lambda r: str(r["id"]))
         kind_counts = Counter(s.kind for s in self.specs)
@@ -2969,9 +2988,11 @@ class CorpusGenerator:
                 "wire_docs": len(self.pool.wire_docs),
                 "web_docs": len(self.pool.web_doc_sents),
                 "wire_slots": sum(len(s) for s in self.pool.slots),
-                "web_epochs": self.web_epochs,
-                "recombined_wire_stories": self.wire_mixed,
-                "perturbed_stories": sum(s.perturb for s in self.stories),
+                "web_sentences_left": self.web_left,
+                "wire_families": sum(f.group >= 0 for f in self.families),
+                "web_families": sum(f.group < 0 and not f.example for f in self.families),
+                "families_dropped": self.families_dropped,
+                "fresh_stories": sum(s.fresh > 0 for s in self.stories),
                 "stories": len(self.stories),
             },
         }
