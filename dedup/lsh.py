@@ -47,11 +47,13 @@ def band_params(threshold: float, num_perm: int) -> tuple[int, int]:
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
-    h = h ^ (h >> np.uint64(30))
-    h = h * _C2
-    h = h ^ (h >> np.uint64(27))
-    h = h * _C3
-    return h ^ (h >> np.uint64(31))
+    """SplitMix64-style finalizer, in place (``h`` is overwritten and returned)."""
+    h ^= h >> np.uint64(30)
+    h *= _C2
+    h ^= h >> np.uint64(27)
+    h *= _C3
+    h ^= h >> np.uint64(31)
+    return h
 
 
 def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
@@ -64,11 +66,14 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
         (n, bands) uint64.
     """
     n = signatures.shape[0]
-    sig = signatures[:, : bands * rows].astype(np.uint64).reshape(n, bands, rows)
+    sig = signatures[:, : bands * rows].reshape(n, bands, rows)
     with np.errstate(over="ignore"):
-        h = np.broadcast_to(np.arange(1, bands + 1, dtype=np.uint64) * _C1, (n, bands)).copy()
+        h = np.empty((n, bands), dtype=np.uint64)
+        h[:] = np.arange(1, bands + 1, dtype=np.uint64) * _C1
         for j in range(rows):
-            h = _mix(h ^ sig[:, :, j]) + np.uint64(j + 1) * _C1
+            h ^= sig[:, :, j]
+            _mix(h)
+            h += np.uint64(j + 1) * _C1
     return _mix(h)
 
 

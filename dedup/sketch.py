@@ -122,14 +122,11 @@ def passage_signatures(
     block_min = np.minimum.reduceat(perm, cuts, axis=1).T  # (n_blocks, num_perm)
     first = np.searchsorted(cuts, starts)
     last = np.searchsorted(cuts, np.minimum(starts + params.window, n)) - 1
-    out = np.empty((len(starts), params.num_perm), dtype=np.uint32)
-    span = last - first
-    for width in np.unique(span).tolist():  # a few distinct widths: vectorized per width
-        rows = np.flatnonzero(span == width)
-        acc = block_min[first[rows]]
-        for w in range(1, width + 1):
-            acc = np.minimum(acc, block_min[first[rows] + w])
-        out[rows] = acc
+    out = block_min[first]
+    # a window spans a few blocks: one pass per extra block, windows spanning
+    # fewer blocks take their last block again (min is idempotent)
+    for w in range(1, int((last - first).max()) + 1):
+        np.minimum(out, block_min[np.minimum(first + w, last)], out=out)
     return out, starts
 
 
