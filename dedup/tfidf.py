@@ -144,7 +144,12 @@ def sentence_terms(
     keep = features >= 0
     rows, feats = rows[keep], features[keep]
     key = rows * N_FEATURES + feats
-    uniq, counts = np.unique(key, return_counts=True)
+    key.sort()
+    first = np.ones(len(key), dtype=bool)
+    np.not_equal(key[1:], key[:-1], out=first[1:])
+    at = np.flatnonzero(first)
+    uniq = key[at]
+    counts = np.diff(at, append=len(key))
     sent = uniq // N_FEATURES
     indptr = np.searchsorted(sent, np.arange(n_sent + 1)).astype(np.int64)
     return indptr, (uniq % N_FEATURES).astype(np.int64), counts.astype(np.float32)
