@@ -59,6 +59,20 @@ class TfidfParams:
     passage_max_df: float = 0.01
 
 
+def unique_pairs(pairs: np.ndarray) -> np.ndarray:
+    """``np.unique(pairs, axis=0)`` of an (m, 2) array of non-negative integers,
+    through one int64 code per row (a plain sort instead of a sort of rows)."""
+    if len(pairs) == 0:
+        return pairs
+    n = int(pairs.max()) + 1
+    code = pairs[:, 0].astype(np.int64) * n + pairs[:, 1]
+    code.sort()
+    keep = np.ones(len(code), dtype=bool)
+    np.not_equal(code[1:], code[:-1], out=keep[1:])
+    code = code[keep]
+    return np.stack([code // n, code % n], axis=1).astype(pairs.dtype, copy=False)
+
+
 def sorted_member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     """Boolean mask: which ``values`` are in ``sorted_set`` (sorted, unique)."""
     if len(sorted_set) == 0:
@@ -223,7 +237,7 @@ def top_k_pairs(
         found.append(np.stack([rows[sel], cols[sel]], axis=1))
     pairs = np.sort(np.concatenate(found), axis=1)
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    return np.unique(pairs, axis=0) if len(pairs) else pairs
+    return unique_pairs(pairs)
 
 
 def pair_cosines(vectors: sp.csr_matrix, pairs: np.ndarray) -> np.ndarray:
@@ -306,7 +320,7 @@ def passage_block_pairs(
     order, rank = _rank_in_rows(rows, vals)
     sel = order[rank < params.passage_top_k]
     pairs = np.sort(np.stack([owner[rows[sel]], owner[cols[sel]]], axis=1), axis=1)
-    return np.unique(pairs, axis=0)
+    return unique_pairs(pairs)
 
 
 def passage_pairs(
@@ -329,5 +343,5 @@ def passage_pairs(
     found = [passage_block_pairs(keys, keys_t, owner, lo, min(keys.shape[0], lo + chunk), params)
              for lo in range(0, keys.shape[0], chunk)]
     pairs = np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
-    return np.unique(pairs, axis=0) if len(pairs) else pairs
+    return unique_pairs(pairs)
 
