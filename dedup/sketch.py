@@ -51,18 +51,20 @@ def shingle_hashes(token_hashes: np.ndarray, k: int) -> np.ndarray:
     k_eff = min(k, n)
     m = n - k_eff + 1
     with np.errstate(over="ignore"):
-        h = np.zeros(m, dtype=np.uint64)
-        for j in range(k_eff):  # k is small: a loop over offsets, vectorized over shingles
-            h = h * _M1 + token_hashes[j : j + m]
+        h = token_hashes[:m].astype(np.uint64, copy=True)
+        for j in range(1, k_eff):  # k is small: a loop over offsets, vectorized over shingles
+            h *= _M1
+            h += token_hashes[j : j + m]
         h ^= h >> np.uint64(29)
         h *= np.uint64(0xBF58476D1CE4E5B9)
         h ^= h >> np.uint64(32)
     return h
 
 
-def fmix32(h: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 32-bit finalizer, as datasketch applies it before permuting."""
-    h = h.astype(np.uint32, copy=True)
+def fmix32(h: np.ndarray, copy: bool = True) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, as datasketch applies it before permuting
+    (in place when ``copy`` is false and ``h`` is already uint32)."""
+    h = h.astype(np.uint32, copy=copy)
     with np.errstate(over="ignore"):
         h ^= h >> np.uint32(16)
         h *= np.uint32(0x85EBCA6B)
@@ -76,7 +78,7 @@ def permuted(shingles: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
     """The (num_perm, n_shingles) matrix of permuted 32-bit shingle values
     (one row per permutation, so reductions over shingles are contiguous)."""
     a, b = permutations(num_perm, seed)
-    hv = fmix32((shingles & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+    hv = fmix32(shingles.astype(np.uint32), copy=False)  # the low 32 bits
     with np.errstate(over="ignore"):
         out = np.outer(a, hv)
         out += b[:, None]
