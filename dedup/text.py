@@ -354,11 +354,19 @@ def _boundary_offsets(text: str, toks: Tokens, cls: np.ndarray) -> np.ndarray:
         keep = ~abbrev
         keep[abbrev] = newline
         after = after[keep]
+    # ``after`` is increasing: an ender is never a closer, nor a space
     if "\n" in text:
         blank = [m.end() for m in _BLANK_LINE.finditer(text)]
         if blank:
-            after = np.concatenate([after, np.asarray(blank, dtype=np.int64)])
-    return np.unique(after)
+            after = np.sort(np.concatenate([after, np.asarray(blank, dtype=np.int64)]))
+    return _dedup_sorted(after)
+
+
+def _dedup_sorted(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` of a sorted array."""
+    keep = np.ones(len(values), dtype=bool)
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 def segment(text: str, toks: Tokens | None = None) -> Sentences:
@@ -376,7 +384,7 @@ def segment(text: str, toks: Tokens | None = None) -> Sentences:
     cls = _char_classes(text)
     offsets = _boundary_offsets(text, toks, cls)
     first_tok = np.searchsorted(toks.starts, offsets, side="left")
-    bounds = np.unique(np.concatenate([[0], first_tok, [n_tok]]))
+    bounds = _dedup_sorted(np.concatenate([[0], first_tok, [n_tok]]))  # first_tok is sorted
     # Join short sentences with the next (the last one with the previous).
     kept = [0]
     for b in bounds[1:-1].tolist():
