@@ -35,61 +35,62 @@ Text sources
   ``paraphrase``, family ``origin: "example"``); 000, 002 and 003 are
   ``same_topic`` negatives.
 
-Fresh text at any scale: epochs and perturbation
-================================================
-Text is handed out from the pools without replacement:
+Every pool sentence is used once: the truth holds at any size
+=============================================================
+Pool text is handed out **without replacement**, so no sentence of the pool
+appears in two stories (a family's original, a negative, a copy's local
+paragraphs); only a family's copies repeat its original's text:
 
 * wire: each DUC document is cut into **slots** (runs of consecutive sentences,
   about 2.8-4.2k characters; 374 in all); every slot is used by at most one
   article;
-* web: the documents, in a seeded order, form one long sentence stream that
-  unrelated articles and local paragraphs consume contiguously (epoch 0).
+* web: the documents, in a seeded order, form one long sentence stream that is
+  consumed contiguously and only once.
 
-While a pool lasts the text is real and unaltered (a 1k corpus uses ~10% of
-the web pool and most wire slots). Once a pool is exhausted (10k and 100k
-corpora), later text is **recombined** - runs of 1-4 consecutive sentences from
-the pool (a topic group's pool for wire text) in a fresh shuffled order - and
-**perturbed**: content words (4+ letters, not stop words) are replaced by
-random pool words of the same shape (suffix class -ing/-ed/-ly/-tion/-s,
-capitalisation; numbers by numbers) at positions chosen so that *every window of
-8 consecutive words contains a replaced word* (about one word in five changes;
-a stop word is replaced only when a window has no content word). A perturbed
-article therefore shares no word 8-gram with the clean text, and two perturbed
-renderings of the same sentence share one only if they happen to replace the
-same words by the same words. Perturbed text is fluent locally but
-semantically odd; ``GeneratedArticle.perturbed`` and ``truth["pool"]`` tell how
-much of a corpus is such text (1k: 2% of the stories; 10k: 53%; 100k: 89%).
+Family originals come first: unused wire slots (topic groups weighted by their
+unused slots), then, once every slot is taken, unused web text (a stretch of
+the web stream dressed as wire copy: ``topic`` null). Once the web stream is
+used up too, **no more families** are made: their planned articles become
+``unrelated`` negatives (``truth["pool"]["families_dropped"]``). The pool holds
+about 3,000 families (374 from wire slots, ~2,600 from web text), so
+``family_share`` 0.4 holds up to about 35k articles; a 100k corpus has 3,009
+families (16% of its articles in families).
 
-Measured with ``accidental_overlap`` (all pairs of a sample; "wire" = all family
-originals plus ``same_topic`` negatives, i.e. every wire-derived non-copy):
+Negatives and local paragraphs take unused pool text while there is some
+(``same_topic``: an unused slot of the family's topic group; ``unrelated`` and
+local paragraphs: the web stream) and otherwise **fresh text**: sentences
+written by a seeded class-trigram model of the pool (``_FreshText``): the
+sequence of function words, punctuation and content-word shapes (-s, -ed, -ing,
+-ly, -tion, capitalised, number) follows trigram statistics of all pool
+sentences; each content word is drawn independently from the pool's words of
+its shape (weights ``count ** 0.5``), for ``same_topic`` text 60% of them from
+the topic group's own words (weights ``count``, so its names recur). Sentences
+are redrawn until every window of 8 consecutive words holds at least three
+content words, so fresh text shares no sentence with the pool or with other
+fresh text, and an 8-word passage only by a coincidence of three independently
+drawn content words. Fresh text is locally grammatical-looking word salad:
+easy to tell apart from news, but it is only ever a negative (or a copy's local
+paragraphs). ``GeneratedArticle.fresh`` and ``truth["pool"]`` tell how much of
+a corpus is fresh (seed 0: 1k: 15 of 742 stories, all ``same_topic`` of small
+topic groups; 10k: 3,922 of 7,438 - every ``same_topic`` negative and half of
+the ``unrelated``; 100k: 87,404 of 90,412).
 
-==========  =====================  ==================  ==========================
-corpus      sample                 pairs sharing an    pairs sharing > 5% of
-(seed 0)                           8-gram (max share)  their word 5-grams
-==========  =====================  ==================  ==========================
-1k          420 unrelated          0 of 87,990         -
-1k          263 wire               1 of 34,453 (0.1%)  - (the one: two real
-                                                       alaska reports quoting
-                                                       the same Trump line)
-10k         500 unrelated          0 of 124,750        0
-10k         500 wire               5 of 124,750 (0.6%) 59
-100k        500 unrelated          0 of 124,750        1
-100k        500 wire               4 of 124,750 (0.8%) 12
-==========  =====================  ==================  ==========================
-
-(The tests check the same on small corpora, including one whose pools are
-shrunk so that almost everything is recombined and perturbed.)
+The tests check on a 2,000-article corpus that no two articles outside a
+common family share a word 8-gram inside a sentence, or two 8-grams in all
+(datelines, credit lines and the boilerplate template lines set aside), and on
+a tiny pool that every pool sentence lands in one family or negative only.
 
 Families
 ========
-A family is a wire **original** - a wire slot (or recombined wire text) split
-into short wire-style paragraphs, from an agency (AP, Reuters, AFP, PA) with a
-dateline (``WASHINGTON (AP) — ``), an end credit line (``Reporting by ...;
-Editing by ... (Reuters)``), both, or neither (the original keeps a credit 75%
-of the time) - and 1-7 **copies** published by outlets later (1 minute to 3
-days, log-uniform). Each copy keeps the dateline and the end credit with
-probability 0.5 each and has exactly one edit kind (``EDIT_KINDS``), assigned
-from a shuffled round-robin so all kinds are about equally frequent:
+A family is a wire **original** - a wire slot (or, once slots run out, unused
+web text; see above) split into short wire-style paragraphs, from an agency
+(AP, Reuters, AFP, PA) with a dateline (``WASHINGTON (AP) — ``), an end
+credit line (``Reporting by ...; Editing by ... (Reuters)``), both, or
+neither (the original keeps a credit 75% of the time) - and 1-7 **copies**
+published by outlets later (1 minute to 3 days, log-uniform). Each copy keeps
+the dateline and the end credit with probability 0.5 each and has exactly one
+edit kind (``EDIT_KINDS``), assigned from a shuffled round-robin so all kinds
+are about equally frequent:
 
 ``verbatim``
     the original body unchanged.
@@ -140,15 +141,15 @@ never beyond 8) until the family articles make up ``family_share`` (default
 
 Negatives
 =========
-All other articles. ``unrelated`` ones are fresh web text (2-4k characters,
-title from the lead sentence). ``same_topic`` ones (``same_topic_share`` of the
-negatives, default 0.3) are each tied to a family whose topic group has 2+
-documents and 75+ sentences: wire text from the *same topic group* - another
-slot, preferably of another DUC document, or once slots run out recombined
-group text - excluding every sentence the family's original uses, published
-within two days of it; 30% carry a wire dateline of their own. They share
-names and vocabulary with the family but no passage, and must not be reported
-as reuse.
+All other articles. ``unrelated`` ones are unused web text, else fresh text
+(2-4k characters, title from the lead sentence). ``same_topic`` ones
+(``same_topic_share`` of the negatives, default 0.3) are each tied to a family
+with a wire original whose topic group has 2+ documents and 75+ sentences:
+wire text from the *same topic group* - another unused slot, preferably of
+another DUC document, or once the group's slots run out fresh text with the
+group's vocabulary - published within two days of it; 30% carry a wire
+dateline of their own. They share names and vocabulary with the family but no
+passage, and must not be reported as reuse.
 
 Determinism
 ===========
@@ -163,13 +164,14 @@ Known limits
 * Web "unrelated" articles are web pages (recipes, forums, product pages, some
   spam), not news; they are easy negatives. The hard negatives are
   ``same_topic`` and the embedded example.
-* In large corpora (10k+) most wire text is recombined and perturbed, and two
-  wire-derived articles of the same topic group often contain the same pool
-  sentence perturbed differently: they share no 8-gram but may share a few
-  shorter n-grams or a loosely "reworded" sentence - the kind of overlap two
-  independent reports quoting the same statement have.
-* Perturbed and paraphrased text can be ungrammatical in places; synonym swaps
-  ignore word sense.
+* The pool limits the families to about 3,000: beyond ~35k articles the
+  family share falls below ``family_share`` and the corpus fills up with
+  ``unrelated`` negatives of fresh text. From 10k on, originals beyond the 374
+  wire slots are web text (forums, product pages, ...) dressed as wire copy,
+  and every ``same_topic`` negative is fresh text: word salad sharing the
+  topic's vocabulary, an easier negative than a real report on the same event.
+* Fresh text is not fluent; paraphrased text can be ungrammatical in places;
+  synonym swaps ignore word sense.
 * Titles are cut from lead sentences; copies keep the original's title half of
   the time, so titles alone are a strong (too strong) signal.
 * Topic groups come from clustering, not from DUC's own topic labels (not in
@@ -180,11 +182,12 @@ Known limits
 * The truth lists reuse by construction only; a detector finding boilerplate
   shared between two copies of the same outlet is not finding wire reuse.
 
-Size and speed (one core, seed 0, including ~5 s to load the pools once per
-process): 1k articles in ~6 s; 10k in ~17 s (33 MB of JSONL, mean article
-~3.0k characters); 100k in ~3 minutes (331 MB of JSONL). Only the plan
-(sentence ids per story) and a cache of rendered originals are kept in memory;
-articles are rendered as they are yielded.
+Size and speed (seed 0, including ~5 s to load the pools once per process and
+~5 s to build the fresh-text model when needed; measured on 2 cores shared with
+other jobs): 1k articles in ~10 s; 10k in ~40-50 s (32 MB of JSONL, mean
+article ~3.0k characters); 100k in ~7.7 minutes, peak RSS 325 MB. Only the
+plan (sentence ids per story) and a cache of rendered originals are kept in
+memory; articles are rendered as they are yielded.
 """
 
 from __future__ import annotations
