@@ -190,9 +190,10 @@ class _Weights:
     def range_vector(self, side: str, r0: int, r1: int) -> np.ndarray:
         """Summed weights of sentences r0..r1 (inclusive) of one side, dense."""
         offset = 0 if side == "a" else self.na
-        lo, hi = offset + r0, offset + r1
-        sel = (self.rows >= lo) & (self.rows <= hi)
-        return np.bincount(self.inv[sel], weights=self.w[sel], minlength=self.n_cols)
+        # rows are non-decreasing: the range is one slice of the entries
+        lo = int(np.searchsorted(self.rows, offset + r0, side="left"))
+        hi = int(np.searchsorted(self.rows, offset + r1, side="right"))
+        return np.bincount(self.inv[lo:hi], weights=self.w[lo:hi], minlength=self.n_cols)
 
 
 def seeds(a: Side, b: Side, params: AlignParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -115,15 +115,20 @@ def profile(text: str, params: sketch_mod.SketchParams, bands: tuple[int, int]) 
     )
 
 
-_QUOTE_CHARS = np.array([ord(c) for c in "\"\u201c\u201d\u00ab\u00bb\u201e"], dtype=np.uint32)
+_QUOTE_CHARS = "\"\u201c\u201d\u00ab\u00bb\u201e"
+#: Code point -> is a quotation mark (every mark is below 0x2100; anything above is not).
+_IS_QUOTE = np.zeros(0x2101, dtype=bool)
+_IS_QUOTE[[ord(c) for c in _QUOTE_CHARS]] = True
 
 
 def quoted_share(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Share of each span's characters inside quotation marks (quotes paired in order)."""
     if len(starts) == 0:
         return np.zeros(0)
+    if not any(c in text for c in _QUOTE_CHARS):
+        return np.zeros(len(starts))
     cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    marks = np.flatnonzero(np.isin(cps, _QUOTE_CHARS))
+    marks = np.flatnonzero(_IS_QUOTE[np.minimum(cps, len(_IS_QUOTE) - 1)])
     delta = np.zeros(len(cps) + 1, dtype=np.int64)
     opens, closes = marks[0::2], marks[1::2]
     opens = opens[: len(closes)]
