@@ -24,11 +24,9 @@ Two corpora (``--mode``):
     target is about: the cost of a batch with the index size, at about the
     same number of true candidates.
 ``generated``
-    The generated corpus alone. Beyond ~10k articles the generator recombines
-    and perturbs its finite text pools, so every wire-derived article shares
-    reworded sentences with a growing number of others (see its docstring):
-    the candidates and matches of a batch grow with the index, and so does
-    its time.
+    The generated corpus alone (each pool sentence in one family or negative
+    only; above ~35k articles the extra articles are unrelated negatives, see
+    :mod:`benchmarks.generate`).
 
 Results go to ``benchmarks/results/index_bench.json`` (``--out``). The index
 file is written to a temporary directory unless ``--db`` names one (kept).

@@ -704,16 +704,10 @@ def render_markdown(results: Mapping[str, Any]) -> str:
             lines.append("")
     if any(entry["n"] > 2000 for entry in results["sizes"]):
         lines += [
-            "Caveat for corpora above ~2k articles: the generator's text pools run out and "
-            "text is recombined and perturbed (about one word in five replaced, so no word "
-            "8-gram survives). Two articles the truth calls unrelated - e.g. two `same_topic` "
-            "negatives of one topic group, or a negative and a family of another - can then "
-            "hold the same pool passage perturbed differently, with ~80% of its words in "
-            "place. Both of dedup's false pairs checked by hand on 10k seed 0 (the top-scoring "
-            "one and a median one) are of this kind, e.g. a `same_topic` negative repeating "
-            "a `trimmed` copy's passage word for word except for the replaced words. Such "
-            "pairs count as false here, so precision at these sizes measures that generator "
-            "artefact as well as dedup.", ""]
+            "Above ~35k articles the generator runs out of distinct real stories for "
+            "families (about 3,000 at most, each pool sentence used by one family or "
+            "negative only); the remaining articles are unrelated negatives, so the family "
+            "share falls (16% at 100k). See truth.json's pool statistics.", ""]
     return "\n".join(lines) + "\n"
 
 
