@@ -87,15 +87,14 @@ def profile(text: str, params: sketch_mod.SketchParams, bands: tuple[int, int]) 
     sents = segment(text, toks)
     feats = _mapper().features(text, toks)
     indptr, cols, counts = tfidf_mod.sentence_terms(feats, sents.token_bounds)
-    content = feats[feats >= 0]
-    doc_cols, doc_counts = np.unique(content, return_counts=True)
+    doc_cols, doc_counts = _counted(np.sort(feats[feats >= 0]))
     shingles = sketch_mod.shingle_hashes(toks.hashes, params.shingle_size)
     signatures, _ = sketch_mod.passage_signatures(shingles, params)
     if len(signatures):
         signature = signatures.min(axis=0)
     else:
         signature = sketch_mod.minhash(shingles, params.num_perm, params.seed)
-    shingle_set = np.unique((shingles & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+    shingle_set = _distinct(np.sort((shingles & np.uint64(0xFFFFFFFF)).astype(np.uint32)))
     return Profile(
         length=len(text),
         sent_starts=sents.starts,
@@ -113,6 +112,25 @@ def profile(text: str, params: sketch_mod.SketchParams, bands: tuple[int, int]) 
         else np.zeros(0, dtype=np.uint64),
         quoted=quoted_share(text, sents.starts, sents.ends),
     )
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values of a sorted array (np.unique without its hashing,
+    slow on the small arrays of one text)."""
+    if len(values) == 0:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
+def _counted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of a sorted array and how often each occurs."""
+    if len(values) == 0:
+        return values, np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+    return values[starts], np.diff(np.append(starts, len(values)))
 
 
 _QUOTE_CHARS = "\"\u201c\u201d\u00ab\u00bb\u201e"
