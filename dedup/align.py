@@ -331,6 +331,10 @@ def align(a: Side, b: Side, params: AlignParams) -> Alignment:
     aligner = _Aligner(a, b, params)
     if len(aligner.si) == 0:
         return _EMPTY
+    if len(aligner.si) == 1 and aligner.scos[0] < params.single_similarity - 1e-9:
+        # One seed: the only fragment is that sentence pair, its similarity the
+        # seed's cosine, and a single sentence needs single_similarity.
+        return _EMPTY
     frags = aligner.passages(params.max_gap)
     # A summary (one side much shorter than what it reuses): retry with a
     # wider gap on the seeds and keep it if it covers more.
