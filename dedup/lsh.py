@@ -19,6 +19,8 @@ from functools import lru_cache
 import numpy as np
 from datasketch import MinHashLSH
 
+from dedup.text import distinct_sorted
+
 _C1 = np.uint64(0x9E3779B97F4A7C15)
 _C2 = np.uint64(0xBF58476D1CE4E5B9)
 _C3 = np.uint64(0x94D049BB133111EB)
@@ -125,8 +127,7 @@ def _unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
     hi = np.maximum(pairs[:, 0], pairs[:, 1])
     code = lo[lo != hi] * n + hi[lo != hi]
     code.sort()
-    if len(code):
-        code = code[np.concatenate([[True], code[1:] != code[:-1]])]
+    code = distinct_sorted(code)
     return np.stack([code // n, code % n], axis=1)
 
 

@@ -29,7 +29,7 @@ from dedup.align import Alignment, Side, align, match_score
 from dedup.cluster import cluster
 from dedup.config import Config
 from dedup.model import Article, Match, Report, Skipped
-from dedup.text import segment, tokenize
+from dedup.text import distinct_sorted, segment, tokenize
 
 #: progress(stage, done, total) callback type.
 Progress = Callable[[str, int, int], None]
@@ -94,7 +94,7 @@ def profile(text: str, params: sketch_mod.SketchParams, bands: tuple[int, int]) 
         signature = signatures.min(axis=0)
     else:
         signature = sketch_mod.minhash(shingles, params.num_perm, params.seed)
-    shingle_set = _distinct(np.sort((shingles & np.uint64(0xFFFFFFFF)).astype(np.uint32)))
+    shingle_set = distinct_sorted(np.sort((shingles & np.uint64(0xFFFFFFFF)).astype(np.uint32)))
     return Profile(
         length=len(text),
         sent_starts=sents.starts,
@@ -112,17 +112,6 @@ def profile(text: str, params: sketch_mod.SketchParams, bands: tuple[int, int]) 
         else np.zeros(0, dtype=np.uint64),
         quoted=quoted_share(text, sents.starts, sents.ends),
     )
-
-
-def _distinct(values: np.ndarray) -> np.ndarray:
-    """The distinct values of a sorted array (np.unique without its hashing,
-    slow on the small arrays of one text)."""
-    if len(values) == 0:
-        return values
-    keep = np.empty(len(values), dtype=bool)
-    keep[0] = True
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]
 
 
 def _counted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -359,11 +359,11 @@ def _boundary_offsets(text: str, toks: Tokens, cls: np.ndarray) -> np.ndarray:
         blank = [m.end() for m in _BLANK_LINE.finditer(text)]
         if blank:
             after = np.sort(np.concatenate([after, np.asarray(blank, dtype=np.int64)]))
-    return _dedup_sorted(after)
+    return distinct_sorted(after)
 
 
-def _dedup_sorted(values: np.ndarray) -> np.ndarray:
-    """``np.unique`` of a sorted array."""
+def distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` of a sorted array (one comparison; no hashing or sort)."""
     keep = np.ones(len(values), dtype=bool)
     np.not_equal(values[1:], values[:-1], out=keep[1:])
     return values[keep]
@@ -384,7 +384,7 @@ def segment(text: str, toks: Tokens | None = None) -> Sentences:
     cls = _char_classes(text)
     offsets = _boundary_offsets(text, toks, cls)
     first_tok = np.searchsorted(toks.starts, offsets, side="left")
-    bounds = _dedup_sorted(np.concatenate([[0], first_tok, [n_tok]]))  # first_tok is sorted
+    bounds = distinct_sorted(np.concatenate([[0], first_tok, [n_tok]]))  # first_tok is sorted
     # Join short sentences with the next (the last one with the previous).
     kept = [0]
     for b in bounds[1:-1].tolist():

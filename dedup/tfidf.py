@@ -21,7 +21,7 @@ import scipy.sparse as sp
 import Stemmer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
 
-from dedup.text import Tokens, normalize, token_hash
+from dedup.text import Tokens, distinct_sorted, normalize, token_hash
 
 #: Number of hashed feature columns.
 N_FEATURES = 1 << 22
@@ -67,9 +67,7 @@ def unique_pairs(pairs: np.ndarray) -> np.ndarray:
     n = int(pairs.max()) + 1
     code = pairs[:, 0].astype(np.int64) * n + pairs[:, 1]
     code.sort()
-    keep = np.ones(len(code), dtype=bool)
-    np.not_equal(code[1:], code[:-1], out=keep[1:])
-    code = code[keep]
+    code = distinct_sorted(code)
     return np.stack([code // n, code % n], axis=1).astype(pairs.dtype, copy=False)
 
 
