@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -95,6 +96,42 @@ class Side:
     def n_sentences(self) -> int:
         return len(self.starts)
 
+    # Derived once per side (a side is aligned with many others):
+    @cached_property
+    def rows(self) -> np.ndarray:
+        """Sentence of each term entry."""
+        return np.repeat(np.arange(self.n_sentences), np.diff(self.indptr))
+
+    @cached_property
+    def _term_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        terms, term_of, df = np.unique(self.cols, return_inverse=True, return_counts=True)
+        return terms, term_of.reshape(-1), df
+
+    @property
+    def terms(self) -> np.ndarray:
+        """The distinct terms of the text, sorted."""
+        return self._term_index[0]
+
+    @property
+    def term_of(self) -> np.ndarray:
+        """Index into :attr:`terms` of each entry."""
+        return self._term_index[1]
+
+    @property
+    def term_df(self) -> np.ndarray:
+        """Number of sentences holding each of :attr:`terms`."""
+        return self._term_index[2]
+
+    @cached_property
+    def log_tf(self) -> np.ndarray:
+        """1 + log of each entry's count."""
+        return 1.0 + np.log(self.counts.astype(np.float64))
+
+    @cached_property
+    def n_terms(self) -> np.ndarray:
+        """Distinct terms per sentence."""
+        return np.diff(self.indptr).astype(np.float64)
+
 
 @dataclass(frozen=True)
 class Alignment:
@@ -113,87 +150,111 @@ class _Weights:
     """tf-isf weights of both sides' sentences over the union of their terms.
 
     The inverse sentence frequency comes from the sentences of the two texts
-    alone. Dot products only need the terms both sides share, so those are
-    kept as small dense matrices; norms use every term.
+    alone. Dot products only need the terms both sides share; norms use every
+    term. Each side keeps its weights in its own term space
+    (:attr:`Side.terms`); the shared terms are found by a merge of the two
+    sorted term lists. Seeds are screened by the Dice coefficient first (it
+    needs no weights), so a pair with no sentence pair over the Dice bar, the
+    most common case among candidates, never computes weights.
     """
 
     def __init__(self, a: Side, b: Side) -> None:
-        na, nb = a.n_sentences, b.n_sentences
-        cols = np.concatenate([a.cols, b.cols])
-        uniq, inv = np.unique(cols, return_inverse=True)
-        inv = inv.reshape(-1)
-        rows = np.concatenate([
-            np.repeat(np.arange(na), np.diff(a.indptr)),
-            na + np.repeat(np.arange(nb), np.diff(b.indptr)),
-        ])
-        df = np.bincount(inv, minlength=len(uniq)).astype(np.float64)
-        isf = np.log((na + nb) / df) + 1.0
-        tf = np.concatenate([a.counts, b.counts]).astype(np.float64)
-        w = (1.0 + np.log(tf)) * isf[inv]
-        norms = np.sqrt(np.bincount(rows, weights=w * w, minlength=na + nb))
-        norms[norms == 0] = 1.0
-        w = w / norms[rows]
-        n_terms = np.bincount(rows, minlength=na + nb).astype(np.float64)
-        in_a = np.zeros(len(uniq), dtype=bool)
-        in_b = np.zeros(len(uniq), dtype=bool)
-        split = len(a.cols)
-        in_a[inv[:split]] = True
-        in_b[inv[split:]] = True
-        shared = in_a & in_b
-        shared_id = np.cumsum(shared) - 1
-        n_shared = int(shared.sum())
-        self.na, self.nb = na, nb
-        self.n_terms_a, self.n_terms_b = n_terms[:na], n_terms[na:]
-        self.n_cols = len(uniq)
-        self.rows, self.inv, self.w = rows, inv, w
-        sel = shared[inv]
-        sa, sb = sel[:split], sel[split:]
-        ra, ca, va = rows[:split][sa], shared_id[inv[:split][sa]], w[:split][sa]
-        rb, cb, vb = rows[split:][sb] - na, shared_id[inv[split:][sb]], w[split:][sb]
-        if na * nb <= _DENSE_LIMIT:
-            self.mat_a: np.ndarray | sp.csr_matrix = np.zeros((na, n_shared))
-            self.mat_b: np.ndarray | sp.csr_matrix = np.zeros((nb, n_shared))
-            self.mat_a[ra, ca] = va
-            self.mat_b[rb, cb] = vb
-        else:  # long texts: sparse products over the shared terms only
-            self.mat_a = sp.csr_matrix((va, (ra, ca)), shape=(na, n_shared))
-            self.mat_b = sp.csr_matrix((vb, (rb, cb)), shape=(nb, n_shared))
-        self.n_shared = n_shared
+        self.a, self.b = a, b
+        self.na, self.nb = na, nb = a.n_sentences, b.n_sentences
+        ta, tb = a.terms, b.terms
+        pos = np.searchsorted(tb, ta)
+        pos[pos == len(tb)] = 0
+        in_b = tb[pos] == ta if len(tb) else np.zeros(len(ta), dtype=bool)
+        self.shared_a = np.flatnonzero(in_b)
+        self.shared_b = pos[self.shared_a]
+        self.n_shared = n_shared = len(self.shared_a)
+        col_a = np.full(len(ta), -1, dtype=np.int64)
+        col_a[self.shared_a] = np.arange(n_shared)
+        col_b = np.full(len(tb), -1, dtype=np.int64)
+        col_b[self.shared_b] = np.arange(n_shared)
+        ca, cb = col_a[a.term_of], col_b[b.term_of]
+        self._sel_a, self._sel_b = np.flatnonzero(ca >= 0), np.flatnonzero(cb >= 0)
+        self._ca, self._cb = ca[self._sel_a], cb[self._sel_b]
+        self.dense = na * nb <= _DENSE_LIMIT
+
+    @cached_property
+    def _unit_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self.a, self.b
+        # sentence frequency over both texts, per term of each side
+        df_a = a.term_df.astype(np.float64)
+        df_b = b.term_df.astype(np.float64)
+        df_a[self.shared_a] += b.term_df[self.shared_b]
+        df_b[self.shared_b] = df_a[self.shared_a]
+        n = self.na + self.nb
+        return (_unit_rows(a, (np.log(n / df_a) + 1.0)[a.term_of]),
+                _unit_rows(b, (np.log(n / df_b) + 1.0)[b.term_of]))
+
+    def _matrix(self, side: Side, sel: np.ndarray, cols: np.ndarray,
+                values: np.ndarray | None) -> np.ndarray | sp.csr_matrix:
+        """(sentences x shared terms) of a side: its weights, or ones."""
+        rows = side.rows[sel]
+        data = np.ones(len(sel), dtype=np.float32) if values is None else values[sel]
+        if self.dense:
+            mat = np.zeros((side.n_sentences, self.n_shared), dtype=data.dtype)
+            mat[rows, cols] = data
+            return mat
+        return sp.csr_matrix((data, (rows, cols)), shape=(side.n_sentences, self.n_shared))
 
     def seeds(self, params: AlignParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        z = np.zeros(0, dtype=np.int64)
         if self.n_shared == 0:
-            z = np.zeros(0, dtype=np.int64)
             return z, z, np.zeros(0)
-        a, b = self.mat_a, self.mat_b
-        if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
-            cos = a @ b.T
-            inter = (a > 0).astype(np.float64) @ (b > 0).astype(np.float64).T
-            ii, jj = np.nonzero(cos > params.seed_cosine)
-            cos_v, inter_v = cos[ii, jj], inter[ii, jj]
+        # 1. Dice over term sets (no weights): shared terms of every sentence pair
+        bin_a = self._matrix(self.a, self._sel_a, self._ca, None)
+        bin_b = self._matrix(self.b, self._sel_b, self._cb, None)
+        if self.dense:
+            inter = (bin_a @ bin_b.T).astype(np.float64)  # small counts: exact in float32
+            denom = self.a.n_terms[:, None] + self.b.n_terms[None, :]
+            ii, jj = np.nonzero(2.0 * inter / np.maximum(denom, 1.0) > params.seed_dice)
         else:
-            prod = sp.coo_matrix(sp.csr_matrix(a) @ sp.csr_matrix(b).T)
-            keep = prod.data > params.seed_cosine
-            ii, jj, cos_v = prod.row[keep], prod.col[keep], prod.data[keep]
-            bin_a = sp.csr_matrix(a, copy=True)
-            bin_a.data[:] = 1.0
-            bin_b = sp.csr_matrix(b, copy=True)
-            bin_b.data[:] = 1.0
-            inter_m = sp.csr_matrix(bin_a @ bin_b.T)
-            inter_v = np.asarray(inter_m[ii, jj]).ravel()
-        denom = self.n_terms_a[ii] + self.n_terms_b[jj]
-        dice = 2.0 * inter_v / np.maximum(denom, 1.0)
-        ok = dice > params.seed_dice
-        order = np.lexsort((jj[ok], ii[ok]))
-        return (ii[ok][order].astype(np.int64), jj[ok][order].astype(np.int64),
-                cos_v[ok][order])
+            prod = sp.coo_matrix(sp.csr_matrix(bin_a) @ sp.csr_matrix(bin_b).T)
+            denom = self.a.n_terms[prod.row] + self.b.n_terms[prod.col]
+            ok = 2.0 * prod.data.astype(np.float64) / np.maximum(denom, 1.0) > params.seed_dice
+            order = np.lexsort((prod.col[ok], prod.row[ok]))
+            ii, jj = prod.row[ok][order], prod.col[ok][order]
+        if len(ii) == 0:
+            return z, z, np.zeros(0)
+        # 2. tf-isf cosine of those sentence pairs only
+        w_a, w_b = self._unit_weights
+        mat_a = self._matrix(self.a, self._sel_a, self._ca, w_a)
+        mat_b = self._matrix(self.b, self._sel_b, self._cb, w_b)
+        if isinstance(mat_a, np.ndarray) and isinstance(mat_b, np.ndarray):
+            cos_v = np.einsum("ij,ij->i", mat_a[ii], mat_b[jj])
+        else:
+            cos_v = np.asarray(sp.csr_matrix(mat_a)[ii].multiply(
+                sp.csr_matrix(mat_b)[jj]).sum(axis=1)).ravel()
+        ok = cos_v > params.seed_cosine
+        return ii[ok].astype(np.int64), jj[ok].astype(np.int64), cos_v[ok]
 
-    def range_vector(self, side: str, r0: int, r1: int) -> np.ndarray:
-        """Summed weights of sentences r0..r1 (inclusive) of one side, dense."""
-        offset = 0 if side == "a" else self.na
-        # rows are non-decreasing: the range is one slice of the entries
-        lo = int(np.searchsorted(self.rows, offset + r0, side="left"))
-        hi = int(np.searchsorted(self.rows, offset + r1, side="right"))
-        return np.bincount(self.inv[lo:hi], weights=self.w[lo:hi], minlength=self.n_cols)
+    def range_similarity(self, i0: int, i1: int, j0: int, j1: int) -> float:
+        """Cosine of the summed sentence vectors of a's sentences i0..i1 and
+        b's j0..j1 (inclusive)."""
+        w_a, w_b = self._unit_weights
+        va = _range_vector(self.a, w_a, i0, i1)
+        vb = _range_vector(self.b, w_b, j0, j1)
+        na, nb = float(np.sqrt(va @ va)), float(np.sqrt(vb @ vb))
+        if na == 0 or nb == 0:
+            return 0.0
+        return float(va[self.shared_a] @ vb[self.shared_b]) / (na * nb)
+
+
+def _unit_rows(side: Side, isf: np.ndarray) -> np.ndarray:
+    """Weights (1 + log tf) * isf of a side's entries, each sentence of unit length."""
+    w = side.log_tf * isf
+    norms = np.sqrt(np.bincount(side.rows, weights=w * w, minlength=side.n_sentences))
+    norms[norms == 0] = 1.0
+    return w / norms[side.rows]
+
+
+def _range_vector(side: Side, w: np.ndarray, r0: int, r1: int) -> np.ndarray:
+    """Summed weights of sentences r0..r1 (inclusive), over the side's terms."""
+    lo, hi = int(side.indptr[r0]), int(side.indptr[r1 + 1])
+    return np.bincount(side.term_of[lo:hi], weights=w[lo:hi], minlength=len(side.terms))
 
 
 def seeds(a: Side, b: Side, params: AlignParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -208,23 +269,33 @@ def seeds(a: Side, b: Side, params: AlignParams) -> tuple[np.ndarray, np.ndarray
     return _Weights(a, b).seeds(params)
 
 
-def _split(group: np.ndarray, key: np.ndarray, other: np.ndarray, max_gap: int) -> list[np.ndarray]:
+def _split(group: list[int], key: list[int], other: list[int], max_gap: int) -> list[list[int]]:
     """Split seed indices ``group`` (ordered by ``key``) where ``key`` jumps by
     more than max_gap + 1, or where ``other`` jumps backwards by more (a moved
-    paragraph starts a passage of its own; forward gaps are the other pass's job)."""
-    order = group[np.lexsort((other[group], key[group]))]
-    k, o = key[order], other[order]
-    cut = np.flatnonzero((np.diff(k) > max_gap + 1) | (np.diff(o) < -(max_gap + 1))) + 1
-    return np.split(order, cut)
+    paragraph starts a passage of its own; forward gaps are the other pass's job).
+
+    Seeds of one pair are few (tens), so plain lists beat numpy calls here.
+    """
+    order = sorted(group, key=lambda s: (key[s], other[s]))
+    parts: list[list[int]] = []
+    current = [order[0]]
+    for prev, s in zip(order, order[1:]):
+        if key[s] - key[prev] > max_gap + 1 or other[s] - other[prev] < -(max_gap + 1):
+            parts.append(current)
+            current = [s]
+        else:
+            current.append(s)
+    parts.append(current)
+    return parts
 
 
-def _cluster(si: np.ndarray, sj: np.ndarray, members: np.ndarray, max_gap: int) -> list[np.ndarray]:
+def _cluster(si: list[int], sj: list[int], members: list[int], max_gap: int) -> list[list[int]]:
     """Group seeds alternately by their a and b positions until stable."""
     groups = [members]
     for _ in range(20):
         changed = False
         for key, other in ((si, sj), (sj, si)):
-            nxt: list[np.ndarray] = []
+            nxt: list[list[int]] = []
             for g in groups:
                 parts = _split(g, key, other, max_gap)
                 changed |= len(parts) > 1
@@ -241,27 +312,19 @@ class _Aligner:
         self.weights = _Weights(a, b)
         self.si, self.sj, self.scos = self.weights.seeds(params)
 
-    def range_similarity(self, i0: int, i1: int, j0: int, j1: int) -> float:
-        """Cosine of the summed sentence vectors of two sentence ranges."""
-        va = self.weights.range_vector("a", i0, i1)
-        vb = self.weights.range_vector("b", j0, j1)
-        na, nb = float(np.linalg.norm(va)), float(np.linalg.norm(vb))
-        if na == 0 or nb == 0:
-            return 0.0
-        return float(va @ vb) / (na * nb)
-
     def fragments(self, max_gap: int) -> list[tuple[int, int, int, int, float, int]]:
         """(i0, i1, j0, j1, similarity, n_seeds) for each validated group."""
         out: list[tuple[int, int, int, int, float, int]] = []
         if len(self.si) == 0:
             return out
-        todo = [(np.arange(len(self.si)), max_gap)]
+        si, sj = self.si.tolist(), self.sj.tolist()
+        todo = [(list(range(len(si))), max_gap)]
         while todo:
             members, gap = todo.pop()
-            for g in _cluster(self.si, self.sj, members, gap):
-                i0, i1 = int(self.si[g].min()), int(self.si[g].max())
-                j0, j1 = int(self.sj[g].min()), int(self.sj[g].max())
-                sim = self.range_similarity(i0, i1, j0, j1)
+            for g in _cluster(si, sj, members, gap):
+                i0, i1 = min(si[k] for k in g), max(si[k] for k in g)
+                j0, j1 = min(sj[k] for k in g), max(sj[k] for k in g)
+                sim = self.weights.range_similarity(i0, i1, j0, j1)
                 if sim >= self.params.min_passage_similarity:
                     out.append((i0, i1, j0, j1, sim, len(g)))
                 elif gap > 0 and len(g) > 1:
@@ -297,7 +360,9 @@ def _resolve_overlaps(
     frags: list[tuple[int, int, int, int, float, int]],
 ) -> list[tuple[int, int, int, int, float, int]]:
     """Keep passages that overlap none kept before, most similar (then longest) first."""
-    order = sorted(frags, key=lambda f: (-f[4], -(f[1] - f[0] + f[3] - f[2]), f[0], f[2]))
+    # similarities rounded: a last-bit difference must not decide between equals
+    order = sorted(frags, key=lambda f: (-round(f[4], 9), -(f[1] - f[0] + f[3] - f[2]),
+                                         f[0], f[2]))
     kept: list[tuple[int, int, int, int, float, int]] = []
     for f in order:
         if all(f[1] < k[0] or f[0] > k[1] for k in kept) and all(

@@ -184,10 +184,15 @@ def _passage_range(bounds: tuple[int, int]) -> list[np.ndarray]:
 
 def _align_range(bounds: tuple[int, int]) -> list[Alignment]:
     profiles, pairs, params = _SHARED["profiles"], _SHARED["pairs"], _SHARED["align"]
-    return [
-        align(profiles[i].side(), profiles[j].side(), params)
-        for i, j in pairs[bounds[0] : bounds[1]].tolist()
-    ]
+    # an article's side (and the term index it derives) is built once per process
+    sides: dict[int, Side] = _SHARED.setdefault("sides", {})
+
+    def side(k: int) -> Side:
+        if k not in sides:
+            sides[k] = profiles[k].side()
+        return sides[k]
+
+    return [align(side(i), side(j), params) for i, j in pairs[bounds[0] : bounds[1]].tolist()]
 
 
 def _run_ranges(

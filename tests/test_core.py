@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dedup import sketch, text, wire
-from dedup.align import AlignParams, align
+from dedup import align as align_mod
+from dedup.align import AlignParams, Side, align
 from dedup.cluster import components, likely_original, parse_published
 from dedup.config import Config
 from dedup.errors import ConfigError
@@ -165,6 +166,53 @@ def test_scores_in_range_and_offsets_slice(a: str, b: str) -> None:
     for p in m.passages:
         assert 0 <= p.a_start < p.a_end <= len(a) and 0 <= p.b_start < p.b_end <= len(b)
         assert a[p.a_start:p.a_end].strip() == a[p.a_start:p.a_end]
+
+
+def _naive_seeds(a: Side, b: Side, params: AlignParams) -> set[tuple[int, int]]:
+    """Seeds from dense matrices over the union of both texts' terms."""
+    terms = np.union1d(a.cols, b.cols)
+    def dense(side: Side) -> np.ndarray:
+        m = np.zeros((side.n_sentences, len(terms)))
+        rows = np.repeat(np.arange(side.n_sentences), np.diff(side.indptr))
+        m[rows, np.searchsorted(terms, side.cols)] = side.counts
+        return m
+    ma, mb = dense(a), dense(b)
+    both = np.vstack([ma, mb])
+    isf = np.log(both.shape[0] / (both > 0).sum(axis=0)) + 1.0
+    w = np.where(both > 0, 1.0 + np.log(np.maximum(both, 1.0)), 0.0) * isf
+    w /= np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-300)
+    cos = w[: len(ma)] @ w[len(ma):].T
+    inter = (ma > 0).astype(float) @ (mb > 0).astype(float).T
+    sizes = (ma > 0).sum(axis=1)[:, None] + (mb > 0).sum(axis=1)[None, :]
+    dice = 2.0 * inter / np.maximum(sizes, 1)
+    ii, jj = np.nonzero((cos > params.seed_cosine + 1e-9) & (dice > params.seed_dice))
+    return set(zip(ii.tolist(), jj.tolist()))
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.integers(0, 5), min_size=4, max_size=40),
+       st.lists(st.integers(0, 5), min_size=4, max_size=40), st.booleans())
+def test_seeds_equal_a_naive_dense_computation(picks_a: list[int], picks_b: list[int],
+                                               sparse: bool) -> None:
+    pool = [s + "." for s in (WIRE_STORM + " " + WIRE_BANK).replace("\n", " ").split(". ")]
+    a = side_of(" ".join(pool[(k * 7 + i) % len(pool)] for i, k in enumerate(picks_a)))
+    b = side_of(" ".join(pool[(k * 5 + i) % len(pool)] for i, k in enumerate(picks_b)))
+    params = AlignParams()
+    limit = align_mod._DENSE_LIMIT
+    try:
+        if sparse:
+            align_mod._DENSE_LIMIT = 0
+        si, sj, cos = align_mod.seeds(a, b, params)
+    finally:
+        align_mod._DENSE_LIMIT = limit
+    found = set(zip(si.tolist(), sj.tolist()))
+    naive = _naive_seeds(a, b, params)
+    # equal up to sentence pairs within rounding of the cosine bar
+    assert naive <= found
+    assert all(c > params.seed_cosine for c in cos)
+    assert len(found - naive) == 0 or all(
+        abs(c - params.seed_cosine) < 1e-6 for (i, j), c in zip(zip(si, sj), cos)
+        if (i, j) not in naive)
 
 
 def test_compare_is_symmetric() -> None:
