@@ -59,19 +59,49 @@ if __package__ in (None, ""):  # run as `python benchmarks/index_bench.py`
 
 from benchmarks.generate import DEFAULT_PAN_DIR, generate  # noqa: E402
 from dedup.config import Config  # noqa: E402
-from dedup.index import Index, add, query  # noqa: E402
+from dedup.index import Index, IndexParams, add, query  # noqa: E402
 from dedup.index.store import file_bytes  # noqa: E402
 from dedup.model import Article  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "index_bench.json"
 
 
-def corpus(n: int, seed: int) -> list[Article]:
-    """``n`` generated articles in publication order (ties by id)."""
-    arts = [Article(id=g.id, text=g.text, title=g.title, url=g.url, published=g.published,
-                    source=g.source) for g in generate(n, seed=seed)]
+def corpus(n: int, seed: int,
+           families: dict[str, tuple[str, ...]] | None = None) -> list[Article]:
+    """``n`` generated articles in publication order (ties by id); each
+    article's family ids go into ``families`` when given."""
+    arts = []
+    for g in generate(n, seed=seed):
+        arts.append(Article(id=g.id, text=g.text, title=g.title, url=g.url,
+                            published=g.published, source=g.source))
+        if families is not None and g.families:
+            families[g.id] = g.families
     arts.sort(key=lambda a: (a.published or "", a.id))
     return arts
+
+
+def batch_quality(batch: Sequence[Article], seen: set[str], families: dict[str, tuple[str, ...]],
+                  found: set[tuple[str, str]]) -> dict[str, Any]:
+    """Recall and precision of one batch's matches against the generator's truth.
+
+    A true pair is two members of one family (as in :mod:`benchmarks.run`)
+    with at least one of them in the batch and the other in the batch or
+    already indexed (``seen``). ``found`` holds the batch's reported pairs.
+    """
+    ids = {a.id for a in batch}
+    members: dict[str, list[str]] = {}
+    for i in sorted(seen | ids):
+        for fam in families.get(i, ()):
+            members.setdefault(fam, []).append(i)
+    true: set[tuple[str, str]] = set()
+    for group in members.values():
+        for x in group:
+            if x in ids:
+                true.update((min(x, y), max(x, y)) for y in group if y != x)
+    hit = len(true & found)
+    return {"true_pairs": len(true), "found_pairs": len(found), "true_found": hit,
+            "recall": round(hit / len(true), 4) if true else None,
+            "precision": round(hit / len(found), 4) if found else None}
 
 
 def filler(n: int, seed: int, pan_dir: Path = DEFAULT_PAN_DIR) -> Iterator[Article]:
@@ -109,16 +139,17 @@ def _checkpoints(n: int, sizes: Sequence[int]) -> list[int]:
 
 def run(n: int, sizes: Sequence[int], batch: int, build_batch: int, seed: int,
         db: Path, workers: int | None, with_query: bool, mode: str = "mixed",
-        gen_base: int = 10_000) -> dict[str, Any]:
+        gen_base: int = 10_000, params: IndexParams | None = None) -> dict[str, Any]:
     """Build the index to each checkpoint and time one batch there."""
     points = _checkpoints(n, sizes)
     t = time.perf_counter()
+    families: dict[str, tuple[str, ...]] = {}
     if mode == "generated":
-        articles = corpus(n + batch * len(points), seed)
+        articles = corpus(n + batch * len(points), seed, families)
         timed = None
     else:
         base = min(gen_base, n)
-        generated = corpus(base + batch * len(points), seed)
+        generated = corpus(base + batch * len(points), seed, families)
         fill = filler(max(0, n - base), seed)
         articles = generated[:base]
         timed = iter(generated[base:])
@@ -129,7 +160,9 @@ def run(n: int, sizes: Sequence[int], batch: int, build_batch: int, seed: int,
     build: list[dict[str, Any]] = []
     pos = 0  # next article of the stream
     indexed = 0
-    with Index.open(db, config, create=True) as index:
+    seen: set[str] = set()  # generated articles indexed so far
+    params = params or IndexParams()
+    with Index.open(db, config, create=True, params=params) as index:
         for point in points:
             while indexed < point:
                 size = min(build_batch, point - indexed)
@@ -139,6 +172,7 @@ def run(n: int, sizes: Sequence[int], batch: int, build_batch: int, seed: int,
                 t = time.perf_counter()
                 result = add(index, part, config)
                 seconds = time.perf_counter() - t
+                seen.update(a.id for a in part if a.id in families)
                 pos += size
                 indexed += size
                 build.append({"articles": size, "index_before": indexed - size,
@@ -158,6 +192,10 @@ def run(n: int, sizes: Sequence[int], batch: int, build_batch: int, seed: int,
             t = time.perf_counter()
             result = add(index, measured, config)
             row["seconds"] = round(time.perf_counter() - t, 2)
+            found = {(min(r.id, m.id), max(r.id, m.id)) for r in result.articles
+                     for m in r.matches}
+            row["quality"] = batch_quality(measured, seen, families, found)
+            seen.update(a.id for a in measured if a.id in families)
             if timed is None:
                 pos += len(measured)
             indexed += len(measured)
@@ -186,6 +224,7 @@ def run(n: int, sizes: Sequence[int], batch: int, build_batch: int, seed: int,
         "build_batch": build_batch,
         "seed": seed,
         "workers": workers or os.cpu_count(),
+        "params": params.settings(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
         "generate_seconds": round(gen_seconds, 1),
@@ -199,15 +238,20 @@ def table(result: dict[str, Any]) -> str:
     """The results as a plain-text table."""
     head = (f"{'index size':>10}  {'batch':>6}  {'seconds':>8}  {'profile':>7}  "
             f"{'cand.':>6}  {'verify':>6}  {'write':>6}  {'candidates':>10}  {'vs index':>8}  "
-            f"{'matches':>7}  {'bytes/article':>13}")
+            f"{'matches':>7}  {'recall':>6}  {'prec.':>6}  {'bytes/article':>13}")
     lines = [head, "-" * len(head)]
     for r in result["checkpoints"]:
         s = r["stages"]
+        q = r.get("quality", {})
+        rec, prec = (f"{x:.3f}" if x is not None else "-"
+                     for x in (q.get("recall"), q.get("precision")))
         lines.append(
             f"{r['index_size']:>10,}  {r['batch']:>6,}  {r['seconds']:>8.2f}  "
             f"{s.get('profile', 0):>7.2f}  {s.get('candidates', 0):>6.2f}  "
             f"{s.get('verify', 0):>6.2f}  {s.get('write', 0):>6.2f}  {r['candidates']:>10,}  "
-            f"{r['candidates_indexed']:>8,}  {r['matches']:>7,}  {r['bytes_per_article']:>13,}")
+            f"{r['candidates_indexed']:>8,}  {r['matches']:>7,}  "
+            f"{rec:>6}  {prec:>6}  "
+            f"{r['bytes_per_article']:>13,}")
     return "\n".join(lines)
 
 
@@ -228,9 +272,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--db", type=Path, default=None, help="index file to build (kept)")
     ap.add_argument("--query", action="store_true", help="also time a query of each batch")
+    ap.add_argument("--passage-max-postings", default=None,
+                    help="IndexParams.passage_max_postings of the new index "
+                         "(an integer or 'none'; default: IndexParams' default)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    params = IndexParams()
+    if args.passage_max_postings is not None:
+        cap = args.passage_max_postings.strip().lower()
+        params = IndexParams(passage_max_postings=None if cap == "none" else int(cap),
+                             doc_max_postings=params.doc_max_postings)
     tmp = None
     if args.db is None:
         tmp = tempfile.mkdtemp(prefix="index_bench_")
@@ -242,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     try:
         result = run(args.n, sizes, args.batch, args.build_batch, args.seed, db,
-                     args.workers, args.query, args.mode, args.gen_base)
+                     args.workers, args.query, args.mode, args.gen_base, params)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
