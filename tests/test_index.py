@@ -548,7 +548,7 @@ def test_other_settings_are_refused(tmp_path: Path) -> None:
         Index.open(db, other)
     with Index.open(db, CONFIG.with_overrides(**{"align.max_gap": 2})) as idx:
         assert idx.params == IndexParams()  # settings that only change verification may change
-    with pytest.raises(IndexError_, match=r"index\.passage_max_postings=none \(now 500\)"):
+    with pytest.raises(IndexError_, match=r"index\.passage_max_postings=1000 \(now 500\)"):
         Index.open(db, CONFIG, params=IndexParams(passage_max_postings=500))
 
 

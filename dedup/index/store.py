@@ -215,25 +215,32 @@ _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2}
 
 @dataclass(frozen=True)
 class IndexParams:
-    """Optional limits on the posting lists a batch reads.
+    """Limits on the posting lists a batch reads.
 
-    Without them (the default) candidates are found as a scan finds them; the
-    cost of a batch then grows with the posting lists of its keywords, which
-    grow with the index (slowly: see benchmarks/index_bench.py). With them the
-    cost is bounded, at a loss of recall: on the 100k benchmark index,
-    ``passage_max_postings=1000`` and ``doc_max_postings=2000`` made a batch
-    about 25% faster but found 45% fewer matches. Both values are kept in the
-    file (pinned): stored passage keywords depend on the first.
+    Passage keywords are the rare terms of each sentence window; a scan drops
+    terms found in more than ``tfidf.passage_max_df`` (1%) of its windows. In
+    an index that relative limit grows with the index, and so did the cost of
+    a batch: the posting lists of its keywords grew linearly (14M posting rows
+    read for a batch of 1,000 at 100k articles, 34 s). The absolute
+    ``passage_max_postings`` (default 1,000: the scan's own limit at 100,000
+    windows, about 10,000 news articles) bounds every list a batch reads:
+    3.0M rows at 50k, 3.6M at 100k, and the batch takes 27 s at 100k, with
+    the same recall of its true pairs (0.998) as without the cap
+    (``benchmarks/index_bench.py``; the calibration of the value is in
+    benchmarks/CALIBRATION.md). Both values are kept in the file (pinned):
+    stored passage keywords depend on the first. An index built before this
+    default keeps the limits it was built with.
 
     Attributes:
         passage_max_postings: A term found in more stored passage windows than
             this is not a passage keyword (besides ``tfidf.passage_max_df``,
             the scan's relative limit; the smaller wins). None: no limit.
         doc_max_postings: Article keywords found in more stored articles than
-            this are not looked up. None: no limit.
+            this are not looked up. None (default): no limit (article keyword
+            lists cost little: 0.7 s of a batch at 100k).
     """
 
-    passage_max_postings: int | None = None
+    passage_max_postings: int | None = 1000
     doc_max_postings: int | None = None
 
     def __post_init__(self) -> None:
