@@ -46,6 +46,12 @@ class TfidfParams:
         passage_max_df: Terms found in more than this share of passages are not
             used to find candidates (they would cost a quadratic number of
             products and tell little).
+        passage_max_windows: Keywords found in more than this many passages
+            stay in the passage vectors but are left out of the products
+            (cosines over the rarer keywords only). The relative limit alone
+            grows with the corpus, and the products with its square: at 100k
+            articles (a million windows) it let terms in 10,000 windows
+            through. 1,000 is the relative limit at 100,000 windows.
     """
 
     top_k: int = 5
@@ -57,6 +63,7 @@ class TfidfParams:
     passage_min_cosine: float = 0.3
     passage_keywords: int = 12
     passage_max_df: float = 0.01
+    passage_max_windows: int = 2000
 
 
 def unique_pairs(pairs: np.ndarray) -> np.ndarray:
@@ -298,7 +305,13 @@ def passage_keys(
     # re-normalize the kept terms so the threshold reads as a cosine
     norms = np.sqrt(np.asarray(keys.multiply(keys).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
-    return sp.csr_matrix(sp.diags(1.0 / norms) @ keys, dtype=np.float32), owner
+    keys = sp.csr_matrix(sp.diags(1.0 / norms) @ keys, dtype=np.float32)
+    if max_df > params.passage_max_windows:
+        # long posting lists left out of the products, not out of the vectors:
+        # cosines over the remaining (rarer) keywords, never overestimated
+        keys.data[df[keys.indices] > params.passage_max_windows] = 0
+        keys.eliminate_zeros()
+    return keys, owner
 
 
 def passage_block_pairs(

@@ -6,12 +6,13 @@ import re
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from datasketch import MinHash, MinHashLSH
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dedup import sketch, text, wire
 from dedup import align as align_mod
+from dedup import sketch, text, wire
 from dedup.align import AlignParams, Side, align
 from dedup.cluster import components, likely_original, parse_published
 from dedup.config import Config
@@ -363,3 +364,28 @@ def test_config_validation_messages() -> None:
     with pytest.raises(ConfigError, match=r"align.max_gap must be in \[0, 1000\], got -1"):
         Config().with_overrides(**{"align.max_gap": -1})
     assert Config().with_overrides(**{"align.max_gap": 3}).align.max_gap == 3
+
+
+def test_passage_products_leave_out_long_posting_lists_without_renormalizing() -> None:
+    from dataclasses import replace
+
+    from dedup import tfidf
+    from dedup.pipeline import _bands, profile, sentence_matrix
+
+    cfg = Config()
+    texts = [WIRE_STORM, WIRE_BANK, WIRE_STORM[:600] + " " + WIRE_BANK[:600],
+             WIRE_BANK[300:] + " " + WIRE_STORM[200:]] * 3
+    sentences, owner = sentence_matrix([profile(t, cfg.sketch, _bands(cfg)) for t in texts])
+    loose = replace(cfg.tfidf, passage_max_df=1.0)
+    full, _ = tfidf.passage_keys(sentences, owner, loose)
+    capped, _ = tfidf.passage_keys(sentences, owner, replace(loose, passage_max_windows=4))
+    ind, _ = tfidf.window_matrix(owner, loose.passage_sentences, loose.passage_stride)
+    windows = sp.csr_matrix(ind @ sentences)
+    df = np.bincount(windows.indices, minlength=windows.shape[1])  # windows holding each term
+    assert capped.nnz < full.nnz
+    # the entries left are exactly those of terms in at most 4 windows, weights unchanged
+    kept = full.multiply(sp.csr_matrix(df <= 4, dtype=np.float32)).tocsr()
+    kept.eliminate_zeros()
+    assert (capped != kept).nnz == 0
+    # so no cosine is overestimated
+    assert np.all((capped @ capped.T).toarray() <= (full @ full.T).toarray() + 1e-6)
