@@ -160,6 +160,11 @@ def _bands(config: Config) -> tuple[int, int]:
 
 _SHARED: dict[str, Any] = {}
 
+#: Below this much work a stage runs in this process (forking costs more).
+_POOL_MIN = {"passages": 400_000, "neighbours": 2000}
+#: Work items per task (a neighbours block of 500 rows holds up to 500 x n cosines).
+_POOL_STEP = {"passages": 200_000, "neighbours": 500}
+
 
 def _workers(config: Config) -> int:
     return config.workers or max(1, os.cpu_count() or 1)
@@ -177,9 +182,28 @@ def _profile_range(bounds: tuple[int, int]) -> list[Profile]:
     return [profile(texts[i], params, bands) for i in range(*bounds)]
 
 
-def _passage_range(bounds: tuple[int, int]) -> list[np.ndarray]:
-    return [tfidf_mod.passage_block_pairs(_SHARED["keys"], _SHARED["keys_t"], _SHARED["owner"],
-                                          bounds[0], bounds[1], _SHARED["tfidf"])]
+def _top_k_range(bounds: tuple[int, int]) -> list[np.ndarray]:
+    return [tfidf_mod.top_k_block(_SHARED["keys"], _SHARED["keys_t"], bounds[0], bounds[1],
+                                  _SHARED["tfidf"])]
+
+
+def doc_candidates(vectors: sp.csr_matrix, config: Config) -> np.ndarray:
+    """Each article's nearest neighbours by keyword cosine
+    (:func:`dedup.tfidf.top_k_pairs`, its blocks over the pool)."""
+    params = config.tfidf
+    n = vectors.shape[0]
+    if n < 2 or params.top_k == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    keys = tfidf_mod.keep_top_terms(vectors, params.keywords)
+    shared = {"keys": keys, "keys_t": sp.csr_matrix(keys.T), "tfidf": params}
+    parts = _run_ranges(_top_k_range, n, _workers(config), shared, "neighbours", None,
+                        _POOL_MIN["neighbours"], step=_POOL_STEP["neighbours"])
+    return tfidf_mod.sorted_pairs(parts)
+
+
+def _cosine_range(bounds: tuple[int, int]) -> list[np.ndarray]:
+    lo, hi = bounds
+    return [tfidf_mod.row_dots(_SHARED["padded"], _SHARED["a"][lo:hi], _SHARED["b"][lo:hi])]
 
 
 def _align_range(bounds: tuple[int, int]) -> list[Alignment]:
@@ -244,20 +268,21 @@ def profiles_of(
                        "profile", progress, 64)
 
 
-def passage_candidates(profiles: Sequence[Profile], config: Config,
-                       progress: Progress | None = None) -> np.ndarray:
-    """Article pairs whose passages are TF-IDF nearest neighbours."""
+def passage_candidates(profiles: Sequence[Profile], config: Config) -> np.ndarray:
+    """Article pairs whose passages are TF-IDF nearest neighbours
+    (:func:`dedup.tfidf.passage_pairs`, its exact cosines over the pool)."""
     params = config.tfidf
     sentences, owner = sentence_matrix(profiles)
     if params.passage_top_k == 0 or sentences.shape[0] == 0:
         return np.zeros((0, 2), dtype=np.int64)
     keys, w_owner = tfidf_mod.passage_keys(sentences, owner, params)
-    shared = {"keys": keys, "keys_t": sp.csr_matrix(keys.T), "owner": w_owner, "tfidf": params}
-    parts = _run_ranges(_passage_range, keys.shape[0], _workers(config), shared, "passages",
-                        progress, 8000, step=4000)
-    found = [p for p in parts if len(p)]
-    return np.unique(np.concatenate(found), axis=0) if found \
-        else np.zeros((0, 2), dtype=np.int64)
+    del sentences
+    a, b = tfidf_mod.candidate_window_pairs(keys, params.passage_min_cosine, w_owner)
+    shared = {"padded": tfidf_mod.padded_rows(keys), "a": a, "b": b}
+    parts = _run_ranges(_cosine_range, len(a), _workers(config), shared, "passages", None,
+                        _POOL_MIN["passages"], step=_POOL_STEP["passages"])
+    cosines = np.concatenate(parts) if parts else np.zeros(0)
+    return tfidf_mod.top_passage_pairs(a, b, cosines, w_owner, params)
 
 
 def align_pairs(
@@ -437,10 +462,9 @@ def scan_articles(
 
     t = time.perf_counter()
     vectors, _ = tfidf_mod.doc_vectors(doc_matrix(profiles)) if profiles else (None, None)
-    tfidf_pairs = (tfidf_mod.top_k_pairs(vectors, config.tfidf)
-                   if vectors is not None and config.tfidf.top_k > 0
+    tfidf_pairs = (doc_candidates(vectors, config) if vectors is not None
                    else np.zeros((0, 2), dtype=np.int64))
-    passage_pairs = passage_candidates(profiles, config, progress)
+    passage_pairs = passage_candidates(profiles, config)
     seconds["tfidf"] = time.perf_counter() - t
 
     found = [p for p in (lsh_pairs, tfidf_pairs, passage_pairs) if len(p)]

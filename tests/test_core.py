@@ -389,3 +389,96 @@ def test_passage_products_leave_out_long_posting_lists_without_renormalizing() -
     assert (capped != kept).nnz == 0
     # so no cosine is overestimated
     assert np.all((capped @ capped.T).toarray() <= (full @ full.T).toarray() + 1e-6)
+
+
+def _short_rows(seed: int, n: int, width: int, vocab: int, loose: float) -> sp.csr_matrix:
+    """Random unit-length (or shorter, like capped keys) rows of up to ``width`` terms,
+    weights drawn from a few values so that ties and exact-threshold cosines occur."""
+    rng = np.random.default_rng(seed)
+    rows, cols, vals = [], [], []
+    for r in range(n):
+        k = int(rng.integers(0, min(width, vocab) + 1))
+        terms = rng.choice(vocab, size=k, replace=False)
+        w = rng.choice([0.1, 0.3, 0.5, 1.0], size=k)
+        w = w / np.sqrt((w * w).sum()) if k else w
+        if rng.random() < loose:
+            w = w[: max(0, k - 1)]
+            terms = terms[: len(w)]
+        rows += [r] * len(terms)
+        cols += terms.tolist()
+        vals += w.tolist()
+    return sp.csr_matrix((np.array(vals, dtype=np.float32), (rows, cols)), shape=(n, vocab))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 80), st.integers(1, 12), st.integers(3, 60),
+       st.sampled_from([0.1, 0.3, 0.5, 0.9]))
+def test_candidate_window_pairs_hold_every_pair_that_reaches_the_cosine(
+    seed: int, n: int, width: int, vocab: int, threshold: float
+) -> None:
+    from dedup import tfidf
+
+    keys = _short_rows(seed, n, width, vocab, 0.3)
+    dense = (keys @ keys.T).toarray().astype(np.float64)
+    a, b = tfidf.candidate_window_pairs(keys, threshold)
+    assert np.all(a < b)
+    code = a * n + b
+    assert np.array_equal(code, np.unique(code))
+    want = {(i, j) for i, j in zip(*np.nonzero(dense >= threshold - 1e-6)) if i < j}
+    assert want <= set(zip(a.tolist(), b.tolist()))
+    # the exact cosines of the candidates are the dense products
+    dots = tfidf.row_dots(tfidf.padded_rows(keys), a, b, chunk=7)
+    assert np.allclose(dots, dense[a, b], atol=1e-6)
+
+
+def test_same_group_pairs_are_every_two_equal_entries() -> None:
+    from dedup import tfidf
+
+    groups = np.array([1, 1, 1, 4, 7, 7, 9, 9, 9, 9])
+    p, q = tfidf._same_group_pairs(groups)
+    got = sorted(zip(p.tolist(), q.tolist()))
+    assert got == sorted((i, j) for i in range(10) for j in range(i + 1, 10)
+                         if groups[i] == groups[j])
+
+
+def test_passage_pairs_keep_each_windows_nearest_with_ties_to_the_lower_window() -> None:
+    from dedup import tfidf
+
+    # window 0 (article 0) has four equally near windows in articles 1..4;
+    # window 5 (article 5) shares nothing
+    keys = sp.csr_matrix(np.array([[1, 0], [1, 0], [1, 0], [1, 0], [1, 0], [0, 1]],
+                                  dtype=np.float32))
+    owner = np.arange(6)
+    params = tfidf.TfidfParams(passage_top_k=2, passage_min_cosine=0.5)
+    a, b = tfidf.candidate_window_pairs(keys, params.passage_min_cosine, owner)
+    pairs = tfidf.top_passage_pairs(a, b, tfidf.row_dots(tfidf.padded_rows(keys), a, b),
+                                    owner, params)
+    # each of windows 0..4 keeps its two lowest equal neighbours: 0 and 1 (or 2),
+    # so 2-3, 2-4 and 3-4 are never kept; window 5 is in no pair
+    assert pairs.tolist() == [[0, 1], [0, 2], [0, 3], [0, 4], [1, 2], [1, 3], [1, 4]]
+
+
+def test_pooled_candidates_equal_the_single_process_forms(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dedup import pipeline, tfidf
+
+    monkeypatch.setitem(pipeline._POOL_MIN, "passages", 10)
+    monkeypatch.setitem(pipeline._POOL_MIN, "neighbours", 10)
+    monkeypatch.setitem(pipeline._POOL_STEP, "passages", 37)
+    monkeypatch.setitem(pipeline._POOL_STEP, "neighbours", 16)
+    texts = [WIRE_STORM, WIRE_BANK,
+             WIRE_STORM[:700] + " Local council said more. " + WIRE_BANK[:500],
+             WIRE_BANK[200:] + " " + WIRE_STORM[300:], WIRE_STORM[100:900]] * 40
+    loose = {"tfidf.passage_max_df": 1.0, "tfidf.top_k": 3}
+    one = Config(workers=1).with_overrides(**loose)
+    two = Config(workers=2).with_overrides(**loose)
+    profiles = pipeline.profiles_of(texts, one)
+    sentences, owner = pipeline.sentence_matrix(profiles)
+    single = tfidf.passage_pairs(sentences, owner, one.tfidf)
+    assert len(single) > 0
+    assert np.array_equal(pipeline.passage_candidates(profiles, two), single)
+    vectors, _ = tfidf.doc_vectors(pipeline.doc_matrix(profiles))
+    top = tfidf.top_k_pairs(vectors, one.tfidf)
+    assert len(top) > 0
+    assert np.array_equal(pipeline.doc_candidates(vectors, two), top)
