@@ -143,7 +143,23 @@ def candidate_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int = 50) 
     """
     if keys.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    flat_keys = keys.ravel()
+    # keys of different bands never equal: a few bands at a time bounds the memory
+    step = max(1, _BAND_ENTRIES // max(1, keys.shape[0]))
+    parts = [_band_pairs(keys[:, lo:lo + step], owners, max_bucket)
+             for lo in range(0, keys.shape[1], step)]
+    pairs = np.concatenate(parts)
+    if len(pairs) == 0:
+        return pairs
+    return _unique_pairs(pairs, int(owners.max()) + 1)
+
+
+#: Band keys handled at a time by :func:`candidate_pairs`.
+_BAND_ENTRIES = 8_000_000
+
+
+def _band_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int) -> np.ndarray:
+    """Owner pairs (not unique) sharing a bucket of the given bands."""
+    flat_keys = np.ascontiguousarray(keys).ravel()
     # keys seen once make no pair: drop (most of) them before the argsort
     sub = _repeated(flat_keys)
     flat_keys = flat_keys[sub]
@@ -161,7 +177,4 @@ def candidate_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int = 50) 
     run_starts = np.flatnonzero(new_run)
     run_sizes = np.diff(np.append(run_starts, len(k)))
     multi = run_sizes >= 2
-    pairs = _pairs_of_runs(o, run_starts[multi], run_sizes[multi], max_bucket)
-    if len(pairs) == 0:
-        return pairs
-    return _unique_pairs(pairs, int(owners.max()) + 1)
+    return _pairs_of_runs(o, run_starts[multi], run_sizes[multi], max_bucket)

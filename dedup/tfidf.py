@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 import Stemmer
+from sklearn import preprocessing
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
 
 from dedup.text import Tokens, distinct_sorted, normalize, token_hash
@@ -301,34 +302,50 @@ def window_matrix(sent_owner: np.ndarray, size: int, stride: int) -> tuple[sp.cs
 
 
 def passage_keys(
-    sentences: sp.csr_matrix, sent_owner: np.ndarray, params: TfidfParams
+    sentences: sp.csr_matrix, sent_owner: np.ndarray, params: TfidfParams,
+    chunk: int = 200_000,
 ) -> tuple[sp.csr_matrix, np.ndarray]:
     """Unit-length keyword vectors of passage windows and the article of each.
+
+    Weights are scikit-learn's ``TfidfTransformer(sublinear_tf=True,
+    norm="l2")`` over the windows' term counts, computed ``chunk`` windows at
+    a time (the counts of a million windows would not otherwise fit beside
+    the rest): only the window frequencies are corpus-wide.
 
     Args:
         sentences: (n_sentences, N_FEATURES) term counts of all sentences.
         sent_owner: Article index of each sentence (non-decreasing).
     """
     ind, owner = window_matrix(sent_owner, params.passage_sentences, params.passage_stride)
-    counts = sp.csr_matrix(ind @ sentences)
-    weights = sp.csr_matrix(
-        TfidfTransformer(sublinear_tf=True, norm="l2").fit_transform(counts), dtype=np.float32
-    )
-    max_df = max(2, int(params.passage_max_df * weights.shape[0]))
-    df = np.bincount(weights.indices, minlength=weights.shape[1])
-    weights.data[df[weights.indices] > max_df] = 0
-    weights.eliminate_zeros()
-    keys = keep_top_terms(weights, params.passage_keywords)
-    # re-normalize the kept terms so the threshold reads as a cosine
-    norms = np.sqrt(np.asarray(keys.multiply(keys).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    keys = sp.csr_matrix(sp.diags(1.0 / norms) @ keys, dtype=np.float32)
-    if max_df > params.passage_max_windows:
-        # long posting lists left out of the products, not out of the vectors:
-        # cosines over the remaining (rarer) keywords, never overestimated
-        keys.data[df[keys.indices] > params.passage_max_windows] = 0
-        keys.eliminate_zeros()
-    return keys, owner
+    n_win, n_feat = ind.shape[0], sentences.shape[1]
+    spans = [(lo, min(n_win, lo + chunk)) for lo in range(0, n_win, chunk)]
+    df = np.zeros(n_feat, dtype=np.int64)
+    for lo, hi in spans:
+        df += np.bincount(sp.csr_matrix(ind[lo:hi] @ sentences).indices, minlength=n_feat)
+    # TfidfTransformer's idf (smooth_idf) from the corpus-wide frequencies
+    idf = np.log((1.0 + n_win) / (1.0 + df)) + 1.0
+    max_df = max(2, int(params.passage_max_df * n_win))
+    capped = max_df > params.passage_max_windows
+    parts = []
+    for lo, hi in spans:
+        counts = sp.csr_matrix(ind[lo:hi] @ sentences, dtype=np.float64)
+        counts.data = (1.0 + np.log(counts.data)) * idf[counts.indices]
+        weights = sp.csr_matrix(preprocessing.normalize(counts, norm="l2", copy=False),
+                                dtype=np.float32)
+        weights.data[df[weights.indices] > max_df] = 0
+        weights.eliminate_zeros()
+        keys = keep_top_terms(weights, params.passage_keywords)
+        # re-normalize the kept terms so the threshold reads as a cosine
+        keys = sp.csr_matrix(preprocessing.normalize(keys, norm="l2"), dtype=np.float32)
+        if capped:
+            # long posting lists left out of the products, not out of the vectors:
+            # cosines over the remaining (rarer) keywords, never overestimated
+            keys.data[df[keys.indices] > params.passage_max_windows] = 0
+            keys.eliminate_zeros()
+        parts.append(keys)
+    if not parts:
+        return sp.csr_matrix((0, n_feat), dtype=np.float32), owner
+    return sp.csr_matrix(sp.vstack(parts, format="csr"), dtype=np.float32), owner
 
 
 def _same_group_passes(groups: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -337,11 +354,15 @@ def _same_group_passes(groups: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndar
     n = len(groups)
     if n < 2:
         return
-    boundary = np.flatnonzero(groups[1:] != groups[:-1]) + 1
-    bounds = np.concatenate([[0], boundary, [n]])
-    sizes = np.diff(bounds)
-    end = np.repeat(bounds[1:], sizes)
-    live = np.flatnonzero(np.repeat(sizes, sizes) > 1)
+    same = groups[1:] == groups[:-1]  # entry i equals entry i + 1
+    live = np.flatnonzero(same)  # entries with an equal one after them
+    if not len(live):
+        return
+    # end of each live entry's group: the next entry that differs from its successor
+    stops = np.flatnonzero(~same)
+    ends = np.concatenate([stops + 1, [n]])
+    end = np.zeros(n, dtype=np.int64)
+    end[live] = ends[np.searchsorted(stops, live)]
     d = 1
     # the live set only shrinks, so the work is the number of pairs, not the
     # largest group times the entries
@@ -359,6 +380,10 @@ def _same_group_pairs(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     z = np.zeros(0, dtype=np.int64)
     return (np.concatenate([p for p, _ in found] + [z]),
             np.concatenate([q for _, q in found] + [z]))
+
+
+#: Sorted (keyword pair, window) codes handled at a time.
+_SLICE = 4_000_000
 
 
 def _mix(values: np.ndarray, bits: int) -> np.ndarray:
@@ -416,8 +441,17 @@ def candidate_window_pairs(keys: sp.csr_matrix, min_cosine: float,
         pair_code.sort()
         found.append(distinct_sorted(pair_code))
 
-    for p, q in _same_group_passes(code >> np.int64(shift)):
-        add(code[p] & mask, code[q] & mask)
+    # slices of the sorted codes that end at a group boundary bound the memory
+    lo = 0
+    while lo < len(code):
+        hi = min(len(code), lo + _SLICE)
+        if hi < len(code):
+            last = (code[hi - 1] >> np.int64(shift)) << np.int64(shift)
+            hi = int(np.searchsorted(code, last | mask, side="right"))
+        part = code[lo:hi]
+        for p, q in _same_group_passes(part >> np.int64(shift)):
+            add(part[p] & mask, part[q] & mask)
+        lo = hi
     del code
     # 2. one keyword alone: both weights at least min_cosine / the term's largest weight
     top = np.zeros(keys.shape[1], dtype=np.float64)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -421,6 +422,9 @@ def test_candidate_window_pairs_hold_every_pair_that_reaches_the_cosine(
     keys = _short_rows(seed, n, width, vocab, 0.3)
     dense = (keys @ keys.T).toarray().astype(np.float64)
     a, b = tfidf.candidate_window_pairs(keys, threshold)
+    with patch.object(tfidf, "_SLICE", 3):  # codes handled a few at a time: the same pairs
+        sliced = tfidf.candidate_window_pairs(keys, threshold)
+    assert np.array_equal(sliced[0], a) and np.array_equal(sliced[1], b)
     assert np.all(a < b)
     code = a * n + b
     assert np.array_equal(code, np.unique(code))
