@@ -131,6 +131,10 @@ def _unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
     return np.stack([code // n, code % n], axis=1)
 
 
+#: Band keys handled at a time by :func:`candidate_pairs`.
+_BAND_ENTRIES = 8_000_000
+
+
 def candidate_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int = 50) -> np.ndarray:
     """Pairs of owners (articles) whose passages share a band bucket.
 
@@ -151,10 +155,6 @@ def candidate_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int = 50) 
     if len(pairs) == 0:
         return pairs
     return _unique_pairs(pairs, int(owners.max()) + 1)
-
-
-#: Band keys handled at a time by :func:`candidate_pairs`.
-_BAND_ENTRIES = 8_000_000
 
 
 def _band_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int) -> np.ndarray:

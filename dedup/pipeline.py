@@ -473,13 +473,13 @@ def scan_articles(
 
     t = time.perf_counter()
     alignments = align_pairs(profiles, pairs, config, progress)
-    aligned = np.array([bool(al.passages) for al in alignments], dtype=bool)
+    aligned = [k for k, al in enumerate(alignments) if al.passages]
     found_pairs = pairs[aligned]
+    found_alignments = [alignments[k] for k in aligned]
     # whole-article cosines only of the pairs that have passages (a quarter of them)
     cosines = (tfidf_mod.pair_cosines(vectors, found_pairs) if vectors is not None
                else np.zeros(len(found_pairs)))
     matches = []
-    found_alignments = [al for al in alignments if al.passages]
     for (i, j), al, cos in zip(found_pairs.tolist(), found_alignments, cosines.tolist()):
         m = build_match(ids[i], ids[j], al,
                         jaccard(profiles[i].shingles, profiles[j].shingles), cos)

@@ -374,14 +374,6 @@ def _same_group_passes(groups: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndar
         d += 1
 
 
-def _same_group_pairs(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (p, q), p < q, of every two entries of a sorted array that are equal."""
-    found = list(_same_group_passes(groups))
-    z = np.zeros(0, dtype=np.int64)
-    return (np.concatenate([p for p, _ in found] + [z]),
-            np.concatenate([q for _, q in found] + [z]))
-
-
 #: Sorted (keyword pair, window) codes handled at a time.
 _SLICE = 4_000_000
 
@@ -412,24 +404,17 @@ def candidate_window_pairs(keys: sp.csr_matrix, min_cosine: float,
     if n < 2 or keys.nnz == 0:
         return z, z
     shift = max(1, (n - 1).bit_length())
-    lengths = np.diff(keys.indptr)
-    rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(keys.indptr))
     terms = keys.indices.astype(np.int64)
-    end = np.repeat(keys.indptr[1:].astype(np.int64), lengths)
-    # 1. keyword pairs (t, u), t < u, of each window, hashed into (pair, window) codes;
-    #    a hash collision only adds candidates, which the exact cosine removes
+    # 1. keyword pairs (t, u), t < u, of each window (two entries of one row),
+    #    hashed into (pair, window) codes; a hash collision only adds
+    #    candidates, which the exact cosine removes
     codes = [z]
-    live = np.arange(len(terms), dtype=np.int64)
-    d = 1
-    while True:
-        live = live[live + d < end[live]]
-        if not len(live):
-            break
-        pair = _mix(terms[live] * N_FEATURES + terms[live + d], 63 - shift)
-        codes.append((pair << np.int64(shift)) | rows[live])
-        d += 1
+    for p, q in _same_group_passes(rows):
+        pair = _mix(terms[p] * N_FEATURES + terms[q], 63 - shift)
+        codes.append((pair << np.int64(shift)) | rows[p])
     code = np.concatenate(codes)
-    del codes, live
+    del codes
     code.sort()
     mask = np.int64((1 << shift) - 1)
     found = [z]

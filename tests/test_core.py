@@ -439,8 +439,8 @@ def test_same_group_pairs_are_every_two_equal_entries() -> None:
     from dedup import tfidf
 
     groups = np.array([1, 1, 1, 4, 7, 7, 9, 9, 9, 9])
-    p, q = tfidf._same_group_pairs(groups)
-    got = sorted(zip(p.tolist(), q.tolist()))
+    got = sorted((i, j) for p, q in tfidf._same_group_passes(groups)
+                 for i, j in zip(p.tolist(), q.tolist()))
     assert got == sorted((i, j) for i in range(10) for j in range(i + 1, 10)
                          if groups[i] == groups[j])
 
@@ -486,3 +486,37 @@ def test_pooled_candidates_equal_the_single_process_forms(
     top = tfidf.top_k_pairs(vectors, one.tfidf)
     assert len(top) > 0
     assert np.array_equal(pipeline.doc_candidates(vectors, two), top)
+
+
+def test_passage_keys_in_chunks_equal_tfidf_transformer_over_all_windows() -> None:
+    from dataclasses import replace
+
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    from dedup import tfidf
+    from dedup.pipeline import _bands, profile, sentence_matrix
+
+    from .conftest import SAME_TOPIC
+
+    cfg = Config()
+    texts = [WIRE_STORM, WIRE_BANK, WIRE_STORM[:600] + " " + WIRE_BANK[:600],
+             WIRE_BANK[300:] + " " + WIRE_STORM[200:], SAME_TOPIC] * 3
+    sentences, owner = sentence_matrix([profile(t, cfg.sketch, _bands(cfg)) for t in texts])
+    params = replace(cfg.tfidf, passage_max_df=0.5, passage_max_windows=6)
+    ind, w_owner = tfidf.window_matrix(owner, params.passage_sentences, params.passage_stride)
+    counts = sp.csr_matrix(ind @ sentences)
+    # the reference: one TfidfTransformer over every window, then the same selection
+    weights = sp.csr_matrix(TfidfTransformer(sublinear_tf=True, norm="l2").fit_transform(counts))
+    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    weights.data[df[weights.indices] > max(2, int(params.passage_max_df * counts.shape[0]))] = 0
+    weights.eliminate_zeros()
+    want = tfidf.keep_top_terms(weights, params.passage_keywords)
+    want = sp.csr_matrix(want.multiply(1.0 / np.sqrt(want.multiply(want).sum(axis=1))))
+    want.data[df[want.indices] > params.passage_max_windows] = 0
+    want.eliminate_zeros()
+    for chunk in (3, 10_000):
+        keys, got_owner = tfidf.passage_keys(sentences, owner, params, chunk=chunk)
+        assert np.array_equal(got_owner, w_owner)
+        assert np.array_equal(keys.indptr, want.indptr)
+        assert np.array_equal(keys.indices, want.indices)
+        assert np.allclose(keys.data, want.data, atol=1e-6)
