@@ -23,7 +23,6 @@ import re
 import resource
 import sys
 import time
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,10 @@ _WORD = re.compile(r"\w+")
 
 
 def load(corpus: Path) -> tuple[list[Any], dict[str, list[tuple[str, str]]]]:
-    """Articles (ids ``src/NAME`` and ``susp/NAME``) and the scored pairs per level."""
+    """Articles (ids ``src/NAME`` and ``susp/NAME``) and the scored pairs per level:
+    a level's pairs without a gold case are left out unless the whole level has none
+    (:meth:`benchmarks.pan.Level.status`: unannotated 05 pairs are not negatives)."""
+    from benchmarks.pan import discover_levels
     from dedup.model import Article
 
     articles = []
@@ -44,22 +46,11 @@ def load(corpus: Path) -> tuple[list[Any], dict[str, list[tuple[str, str]]]]:
         for path in sorted((corpus / sub).glob("*.txt")):
             articles.append(Article(id=f"{sub}/{path.name}",
                                     text=path.read_text(encoding="utf-8")))
-    levels: dict[str, list[tuple[str, str]]] = {}
-    for pairs_file in sorted(corpus.glob("*/pairs")):
-        level = pairs_file.parent
-        rows = []
-        cases_in_level = 0
-        for line in pairs_file.read_text(encoding="utf-8").split("\n"):
-            if not line.strip():
-                continue
-            susp, src = line.split()
-            xml = level / f"{susp[:-4]}-{src[:-4]}.xml"
-            n_cases = len(ET.parse(xml).getroot().findall("feature"))
-            cases_in_level += n_cases
-            rows.append((f"susp/{susp}", f"src/{src}", n_cases))
-        negative = cases_in_level == 0
-        levels[level.name] = [(a, b) for a, b, n in rows if negative or n > 0]
-    return articles, levels
+    return articles, {
+        level.name: [(f"susp/{p.susp}", f"src/{p.src}") for p in level.pairs
+                     if level.status(p) != "unannotated"]
+        for level in discover_levels(corpus)
+    }
 
 
 def sketch_stages(texts: list[str]) -> float:

@@ -555,3 +555,18 @@ def test_bad_pairs_line(tiny_corpus: Path) -> None:
     (tiny_corpus / "01-none" / "pairs").write_text("only-one-name.txt\n")
     with pytest.raises(PanError, match=r"pairs:1: expected 'SUSPICIOUS SOURCE'"):
         pan.discover_levels(tiny_corpus)
+
+
+def test_scan_pan_scores_annotated_pairs_and_negatives(tiny_corpus: Path) -> None:
+    from benchmarks import scan_pan
+
+    articles, levels = scan_pan.load(tiny_corpus)
+    assert len(articles) == 12
+    # f carries only an "about" feature in a level with cases: unannotated, left out
+    assert levels == {
+        "01-none": [("susp/suspicious-document00001.txt", "src/source-document00001.txt"),
+                    ("susp/suspicious-document00002.txt", "src/source-document00002.txt")],
+        "02-copy": [("susp/suspicious-document00003.txt", "src/source-document00003.txt"),
+                    ("susp/suspicious-document00004.txt", "src/source-document00004.txt"),
+                    ("susp/suspicious-document00005.txt", "src/source-document00005.txt")],
+    }
