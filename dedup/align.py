@@ -45,7 +45,10 @@ class AlignParams:
     of ``chain_min_overlap`` (or similarity ``chain_alt_similarity``), or it is
     a single sentence with similarity ``single_similarity``, bigram overlap
     ``single_overlap`` and at most ``max_quoted`` of it inside quotation marks
-    (independent reports quote the same speakers word for word).
+    (independent reports quote the same speakers word for word). A single
+    sentence sharing ``long_single_shared`` word bigrams or more (a long
+    sentence, reworded) needs only ``long_single_similarity`` and
+    ``long_single_overlap``.
     """
 
     seed_cosine: float = 0.33
@@ -61,6 +64,9 @@ class AlignParams:
     single_similarity: float = 0.6
     single_overlap: float = 0.6
     max_quoted: float = 0.5
+    long_single_shared: int = 12
+    long_single_similarity: float = 0.45
+    long_single_overlap: float = 0.35
 
 
 @dataclass(frozen=True)
@@ -346,14 +352,17 @@ class _Aligner:
         inside = (self.si >= i0) & (self.si <= i1) & (self.sj >= j0) & (self.sj <= j1)
         chain = min(len(np.unique(self.si[inside])), len(np.unique(self.sj[inside])))
         ba, bb = self.a.bigram_set(i0, i1), self.b.bigram_set(j0, j1)
-        overlap = (len(np.intersect1d(ba, bb, assume_unique=True)) / min(len(ba), len(bb))
-                   if len(ba) and len(bb) else 0.0)
+        shared = len(np.intersect1d(ba, bb, assume_unique=True))
+        overlap = shared / min(len(ba), len(bb)) if len(ba) and len(bb) else 0.0
         if chain >= 2:
             return overlap >= p.chain_min_overlap or sim >= p.chain_alt_similarity
         quoted = max(float(self.a.quoted[i0 : i1 + 1].mean()),
                      float(self.b.quoted[j0 : j1 + 1].mean()))
-        return sim >= p.single_similarity and overlap >= p.single_overlap \
-            and quoted <= p.max_quoted
+        if quoted > p.max_quoted:
+            return False
+        if shared >= p.long_single_shared:
+            return sim >= p.long_single_similarity and overlap >= p.long_single_overlap
+        return sim >= p.single_similarity and overlap >= p.single_overlap
 
 
 def _resolve_overlaps(
@@ -396,9 +405,11 @@ def align(a: Side, b: Side, params: AlignParams) -> Alignment:
     aligner = _Aligner(a, b, params)
     if len(aligner.si) == 0:
         return _EMPTY
-    if len(aligner.si) == 1 and aligner.scos[0] < params.single_similarity - 1e-9:
+    if len(aligner.si) == 1 and aligner.scos[0] < min(
+        params.single_similarity, params.long_single_similarity
+    ) - 1e-9:
         # One seed: the only fragment is that sentence pair, its similarity the
-        # seed's cosine, and a single sentence needs single_similarity.
+        # seed's cosine, and a single sentence needs (long_)single_similarity.
         return _EMPTY
     frags = aligner.passages(params.max_gap)
     # A summary (one side much shorter than what it reuses): retry with a

@@ -273,6 +273,38 @@ def test_align_of_empty_side_is_empty() -> None:
     assert align(side_of(""), side_of(WIRE_BANK), AlignParams()).passages == ()
 
 
+_LOCAL_A = ("Council members met in the town hall to discuss the parking budget. The mayor "
+            "thanked volunteers who cleaned the river banks last month. ")
+_LOCAL_B = ("A jazz quartet played to a full house at the library on Saturday evening. "
+            "Tickets for the autumn concert series go on sale next week. ")
+
+
+def test_long_reworded_sentence_is_reuse_a_short_one_needs_more() -> None:
+    # One sentence each, reworded: similarity 0.59, 14 shared word bigrams, overlap 0.39.
+    wire = ("The regional water authority said on Tuesday that the new desalination plant "
+            "near the northern harbour would supply about forty thousand households by the "
+            "end of next year, after engineers finished testing the membranes and the pumps.")
+    rewrite = ("Next year's end, the new desalination plant close to the harbour in the north "
+               "would serve about forty thousand homes, the water authority of the region "
+               "announced, when engineers finished testing the membranes and the pumps.")
+    a, b = _LOCAL_A + wire, _LOCAL_B + rewrite
+    (p,) = align(side_of(a), side_of(b), AlignParams()).passages
+    assert (a[p.a_start:p.a_end], b[p.b_start:p.b_end]) == (wire, rewrite)
+    assert p.similarity == pytest.approx(0.5855, abs=1e-4)
+    # Under the single-sentence bar for fewer shared bigrams (0.6 and 0.6):
+    assert align(side_of(a), side_of(b), AlignParams(long_single_shared=15)).passages == ()
+    # Shorter: similarity 0.50 and overlap 0.42, but 8 shared bigrams only.
+    short_a = _LOCAL_A + ("Engineers finished testing the membranes and the pumps at the new "
+                          "desalination plant near the harbour on Tuesday, the regional "
+                          "authority said.")
+    short_b = _LOCAL_B + ("On Tuesday engineers finished testing pumps at the new desalination "
+                          "plant, officials in the region announced to reporters gathered "
+                          "outside.")
+    assert align(side_of(short_a), side_of(short_b), AlignParams()).passages == ()
+    assert len(align(side_of(short_a), side_of(short_b),
+                     AlignParams(long_single_shared=8)).passages) == 1
+
+
 # --- wire credits and attribution ------------------------------------------
 
 
