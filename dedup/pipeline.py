@@ -44,6 +44,8 @@ class Profile:
         sent_starts, sent_ends: Sentence spans.
         indptr, cols, counts: Term counts per sentence (CSR layout).
         doc_cols, doc_counts: Term columns of the whole article and their counts.
+            (Columns are int32: ``N_FEATURES`` fits, and they are the largest
+            arrays a big scan keeps per article.)
         shingles: Sorted unique 32-bit shingle hashes (for exact Jaccard).
         signature: MinHash signature of the whole text (num_perm uint32; the
             minimum of its passage signatures).
@@ -100,9 +102,9 @@ def profile(text: str, params: sketch_mod.SketchParams, bands: tuple[int, int]) 
         sent_starts=sents.starts,
         sent_ends=sents.ends,
         indptr=indptr,
-        cols=cols,
+        cols=cols.astype(np.int32),
         counts=counts,
-        doc_cols=doc_cols.astype(np.int64),
+        doc_cols=doc_cols.astype(np.int32),
         doc_counts=doc_counts.astype(np.float32),
         shingles=shingle_set,
         signature=signature,
