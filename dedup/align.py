@@ -28,11 +28,10 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import scipy.sparse as sp
 
 from dedup.model import Passage
 
-#: Above this many sentence pairs, seeds come from sparse products.
+#: Above this many sentence pairs, shared-term counts come from a sort, not a count over all pairs.
 _DENSE_LIMIT = 40_000
 
 
@@ -123,6 +122,22 @@ class Side:
         return self._term_index[2]
 
     @cached_property
+    def by_term(self) -> np.ndarray:
+        """Entries ordered by term, then sentence: term k's are
+        ``by_term[term_ptr[k]:term_ptr[k+1]]``."""
+        return np.argsort(self.term_of, kind="stable")
+
+    @cached_property
+    def term_ptr(self) -> np.ndarray:
+        """Start of each term's entries in :attr:`by_term` (and one past the end)."""
+        return np.concatenate(([0], np.cumsum(self.term_df)))
+
+    @cached_property
+    def rows_by_term(self) -> np.ndarray:
+        """Sentence of each entry in :attr:`by_term` order."""
+        return self.rows[self.by_term]
+
+    @cached_property
     def log_tf(self) -> np.ndarray:
         """1 + log of each entry's count."""
         return 1.0 + np.log(self.counts.astype(np.float64))
@@ -156,26 +171,22 @@ class _Weights:
     sorted term lists. Seeds are screened by the Dice coefficient first (it
     needs no weights), so a pair with no sentence pair over the Dice bar, the
     most common case among candidates, never computes weights.
+
+    Both measures come from a join of the two sides' entries on shared terms
+    (:meth:`_pairs`) rather than from (sentences x terms) matrix products: the
+    join holds only sentence pairs that share a term, typically a few
+    thousand where a product spans every sentence pair and shared term.
     """
 
     def __init__(self, a: Side, b: Side) -> None:
         self.a, self.b = a, b
-        self.na, self.nb = na, nb = a.n_sentences, b.n_sentences
+        self.na, self.nb = a.n_sentences, b.n_sentences
         ta, tb = a.terms, b.terms
         pos = np.searchsorted(tb, ta)
         pos[pos == len(tb)] = 0
         in_b = tb[pos] == ta if len(tb) else np.zeros(len(ta), dtype=bool)
         self.shared_a = np.flatnonzero(in_b)
         self.shared_b = pos[self.shared_a]
-        self.n_shared = n_shared = len(self.shared_a)
-        col_a = np.full(len(ta), -1, dtype=np.int64)
-        col_a[self.shared_a] = np.arange(n_shared)
-        col_b = np.full(len(tb), -1, dtype=np.int64)
-        col_b[self.shared_b] = np.arange(n_shared)
-        ca, cb = col_a[a.term_of], col_b[b.term_of]
-        self._sel_a, self._sel_b = np.flatnonzero(ca >= 0), np.flatnonzero(cb >= 0)
-        self._ca, self._cb = ca[self._sel_a], cb[self._sel_b]
-        self.dense = na * nb <= _DENSE_LIMIT
 
     @cached_property
     def _unit_weights(self) -> tuple[np.ndarray, np.ndarray]:
@@ -189,47 +200,45 @@ class _Weights:
         return (_unit_rows(a, (np.log(n / df_a) + 1.0)[a.term_of]),
                 _unit_rows(b, (np.log(n / df_b) + 1.0)[b.term_of]))
 
-    def _matrix(self, side: Side, sel: np.ndarray, cols: np.ndarray,
-                values: np.ndarray | None) -> np.ndarray | sp.csr_matrix:
-        """(sentences x shared terms) of a side: its weights, or ones."""
-        rows = side.rows[sel]
-        data = np.ones(len(sel), dtype=np.float32) if values is None else values[sel]
-        if self.dense:
-            mat = np.zeros((side.n_sentences, self.n_shared), dtype=data.dtype)
-            mat[rows, cols] = data
-            return mat
-        return sp.csr_matrix((data, (rows, cols)), shape=(side.n_sentences, self.n_shared))
+    def _pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (entry of a, entry of b) on a shared term, as positions in
+        :attr:`Side.by_term`, and the key ``i * nb + j`` of their sentences.
+
+        Term by term, each of the term's entries in a meets each of its
+        entries in b, so a sentence pair appears once per term it shares.
+        """
+        a, b = self.a, self.b
+        df_a, df_b = a.term_df[self.shared_a], b.term_df[self.shared_b]
+        per_term = df_a * df_b
+        stop = np.cumsum(per_term)
+        term = np.repeat(np.arange(len(per_term)), per_term)
+        k_a, k_b = np.divmod(np.arange(int(stop[-1])) - (stop - per_term)[term], df_b[term])
+        pos_a = a.term_ptr[self.shared_a][term] + k_a
+        pos_b = b.term_ptr[self.shared_b][term] + k_b
+        return pos_a, pos_b, a.rows_by_term[pos_a] * self.nb + b.rows_by_term[pos_b]
 
     def seeds(self, params: AlignParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         z = np.zeros(0, dtype=np.int64)
-        if self.n_shared == 0:
+        if len(self.shared_a) == 0:
             return z, z, np.zeros(0)
+        pos_a, pos_b, key = self._pairs()
         # 1. Dice over term sets (no weights): shared terms of every sentence pair
-        bin_a = self._matrix(self.a, self._sel_a, self._ca, None)
-        bin_b = self._matrix(self.b, self._sel_b, self._cb, None)
-        if self.dense:
-            inter = (bin_a @ bin_b.T).astype(np.float64)  # small counts: exact in float32
-            denom = self.a.n_terms[:, None] + self.b.n_terms[None, :]
-            ii, jj = np.nonzero(2.0 * inter / np.maximum(denom, 1.0) > params.seed_dice)
-        else:
-            prod = sp.coo_matrix(sp.csr_matrix(bin_a) @ sp.csr_matrix(bin_b).T)
-            denom = self.a.n_terms[prod.row] + self.b.n_terms[prod.col]
-            ok = 2.0 * prod.data.astype(np.float64) / np.maximum(denom, 1.0) > params.seed_dice
-            order = np.lexsort((prod.col[ok], prod.row[ok]))
-            ii, jj = prod.row[ok][order], prod.col[ok][order]
-        if len(ii) == 0:
+        keys, inter = _counts(key, self.na * self.nb)
+        ii, jj = np.divmod(keys, self.nb)
+        # both sentences hold the shared term, so the sum of their sizes is >= 2
+        hit = np.flatnonzero(2.0 * inter / (self.a.n_terms[ii] + self.b.n_terms[jj])
+                             > params.seed_dice)
+        if len(hit) == 0:
             return z, z, np.zeros(0)
-        # 2. tf-isf cosine of those sentence pairs only
+        keys, ii, jj = keys[hit], ii[hit], jj[hit]
+        # 2. tf-isf cosine of those sentence pairs only, from their term pairs
+        slot = np.searchsorted(keys, key)
+        on = np.flatnonzero(keys.take(slot, mode="clip") == key)
         w_a, w_b = self._unit_weights
-        mat_a = self._matrix(self.a, self._sel_a, self._ca, w_a)
-        mat_b = self._matrix(self.b, self._sel_b, self._cb, w_b)
-        if isinstance(mat_a, np.ndarray) and isinstance(mat_b, np.ndarray):
-            cos_v = np.einsum("ij,ij->i", mat_a[ii], mat_b[jj])
-        else:
-            cos_v = np.asarray(sp.csr_matrix(mat_a)[ii].multiply(
-                sp.csr_matrix(mat_b)[jj]).sum(axis=1)).ravel()
+        cos_v = np.bincount(slot[on], minlength=len(keys),
+                            weights=w_a[self.a.by_term[pos_a[on]]] * w_b[self.b.by_term[pos_b[on]]])
         ok = cos_v > params.seed_cosine
-        return ii[ok].astype(np.int64), jj[ok].astype(np.int64), cos_v[ok]
+        return ii[ok], jj[ok], cos_v[ok]
 
     def range_similarity(self, i0: int, i1: int, j0: int, j1: int) -> float:
         """Cosine of the summed sentence vectors of a's sentences i0..i1 and
@@ -241,6 +250,21 @@ class _Weights:
         if na == 0 or nb == 0:
             return 0.0
         return float(va[self.shared_a] @ vb[self.shared_b]) / (na * nb)
+
+
+def _counts(key: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``key`` (all in [0, n_keys)), sorted, and how often each occurs.
+
+    A count over every possible key is cheapest for small pairs of texts;
+    above :data:`_DENSE_LIMIT` keys a sort of the occurring ones is.
+    """
+    if n_keys <= _DENSE_LIMIT:
+        count = np.bincount(key, minlength=n_keys)
+        keys = np.flatnonzero(count != 0)
+        return keys, count[keys]
+    key = np.sort(key)
+    first = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    return key[first], np.diff(np.append(first, len(key)))
 
 
 def _unit_rows(side: Side, isf: np.ndarray) -> np.ndarray:
