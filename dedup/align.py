@@ -181,24 +181,21 @@ class _Weights:
     def __init__(self, a: Side, b: Side) -> None:
         self.a, self.b = a, b
         self.na, self.nb = a.n_sentences, b.n_sentences
-        ta, tb = a.terms, b.terms
-        pos = np.searchsorted(tb, ta)
-        pos[pos == len(tb)] = 0
-        in_b = tb[pos] == ta if len(tb) else np.zeros(len(ta), dtype=bool)
-        self.shared_a = np.flatnonzero(in_b)
-        self.shared_b = pos[self.shared_a]
+        self.shared_a, self.shared_b = _shared(a.terms, b.terms)
 
     @cached_property
     def _unit_weights(self) -> tuple[np.ndarray, np.ndarray]:
         a, b = self.a, self.b
         # sentence frequency over both texts, per term of each side
-        df_a = a.term_df.astype(np.float64)
-        df_b = b.term_df.astype(np.float64)
+        df_a = a.term_df.copy()
         df_a[self.shared_a] += b.term_df[self.shared_b]
+        df_b = b.term_df.copy()
         df_b[self.shared_b] = df_a[self.shared_a]
+        # isf of each frequency 1..n (fewer than the terms): one log per frequency
         n = self.na + self.nb
-        return (_unit_rows(a, (np.log(n / df_a) + 1.0)[a.term_of]),
-                _unit_rows(b, (np.log(n / df_b) + 1.0)[b.term_of]))
+        isf = np.ones(n + 1)
+        isf[1:] += np.log(n / np.arange(1.0, n + 1))
+        return _unit_rows(a, isf[df_a][a.term_of]), _unit_rows(b, isf[df_b][b.term_of])
 
     def _pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every (entry of a, entry of b) on a shared term, as positions in
@@ -206,16 +203,21 @@ class _Weights:
 
         Term by term, each of the term's entries in a meets each of its
         entries in b, so a sentence pair appears once per term it shares.
+        The a entries of shared terms are listed first, then each is repeated
+        once per b entry of its term: most work is per a entry, not per pair.
         """
         a, b = self.a, self.b
         df_a, df_b = a.term_df[self.shared_a], b.term_df[self.shared_b]
-        per_term = df_a * df_b
-        stop = np.cumsum(per_term)
-        term = np.repeat(np.arange(len(per_term)), per_term)
-        k_a, k_b = np.divmod(np.arange(int(stop[-1])) - (stop - per_term)[term], df_b[term])
-        pos_a = a.term_ptr[self.shared_a][term] + k_a
-        pos_b = b.term_ptr[self.shared_b][term] + k_b
-        return pos_a, pos_b, a.rows_by_term[pos_a] * self.nb + b.rows_by_term[pos_b]
+        shared = np.zeros(len(a.terms), dtype=bool)
+        shared[self.shared_a] = True
+        at_a = np.flatnonzero(np.repeat(shared, a.term_df))
+        # each a entry, then the b entries of its term
+        per_a = np.repeat(df_b, df_a)
+        start = np.cumsum(per_a) - per_a
+        from_b = np.repeat(np.repeat(b.term_ptr[self.shared_b], df_a) - start, per_a)
+        pos_b = np.arange(len(from_b)) + from_b
+        key = np.repeat(a.rows_by_term[at_a] * self.nb, per_a) + b.rows_by_term[pos_b]
+        return np.repeat(at_a, per_a), pos_b, key
 
     def seeds(self, params: AlignParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         z = np.zeros(0, dtype=np.int64)
@@ -252,6 +254,19 @@ class _Weights:
         return float(va[self.shared_a] @ vb[self.shared_b]) / (na * nb)
 
 
+def _shared(ta: np.ndarray, tb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices in ``ta`` and in ``tb`` (sorted, distinct) of their common values.
+
+    The shorter list is looked up in the longer (a binary search per value).
+    """
+    if len(tb) < len(ta):
+        in_b, in_a = _shared(tb, ta)
+        return in_a, in_b
+    pos = np.searchsorted(tb, ta)
+    in_a = np.flatnonzero(tb.take(pos, mode="clip") == ta)
+    return in_a, pos[in_a]
+
+
 def _counts(key: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
     """The distinct values of ``key`` (all in [0, n_keys)), sorted, and how often each occurs.
 
@@ -268,11 +283,12 @@ def _counts(key: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _unit_rows(side: Side, isf: np.ndarray) -> np.ndarray:
-    """Weights (1 + log tf) * isf of a side's entries, each sentence of unit length."""
+    """Weights (1 + log tf) * isf of a side's entries, each sentence of unit length.
+
+    Both factors are at least 1, so a sentence with an entry has a positive norm.
+    """
     w = side.log_tf * isf
-    norms = np.sqrt(np.bincount(side.rows, weights=w * w, minlength=side.n_sentences))
-    norms[norms == 0] = 1.0
-    return w / norms[side.rows]
+    return w / np.sqrt(np.bincount(side.rows, weights=w * w))[side.rows]
 
 
 def _range_vector(side: Side, w: np.ndarray, r0: int, r1: int) -> np.ndarray:
