@@ -30,6 +30,7 @@ from functools import cached_property
 import numpy as np
 
 from dedup.model import Passage
+from dedup.text import distinct_sorted
 
 #: Above this many sentence pairs, shared-term counts come from a sort, not a count over all pairs.
 _DENSE_LIMIT = 40_000
@@ -87,9 +88,10 @@ class Side:
     quoted: np.ndarray
 
     def bigram_set(self, s0: int, s1: int) -> np.ndarray:
-        """Unique bigram hashes inside sentences s0..s1 (inclusive)."""
+        """Unique bigram hashes inside sentences s0..s1 (inclusive), sorted."""
         lo, hi = int(self.token_bounds[s0]), int(self.token_bounds[s1 + 1]) - 1
-        return np.unique(self.bigrams[lo:max(lo, hi)])
+        # a sort beats np.unique's hashing at these sizes
+        return distinct_sorted(np.sort(self.bigrams[lo:max(lo, hi)]))
 
     @property
     def n_sentences(self) -> int:
@@ -309,14 +311,16 @@ def seeds(a: Side, b: Side, params: AlignParams) -> tuple[np.ndarray, np.ndarray
     return _Weights(a, b).seeds(params)
 
 
-def _split(group: list[int], key: list[int], other: list[int], max_gap: int) -> list[list[int]]:
+def _split(group: list[int], rank: list[int], key: list[int], other: list[int],
+           max_gap: int) -> list[list[int]]:
     """Split seed indices ``group`` (ordered by ``key``) where ``key`` jumps by
     more than max_gap + 1, or where ``other`` jumps backwards by more (a moved
     paragraph starts a passage of its own; forward gaps are the other pass's job).
 
+    ``rank`` orders the seeds by (key, other) (seeds are distinct sentence pairs).
     Seeds of one pair are few (tens), so plain lists beat numpy calls here.
     """
-    order = sorted(group, key=lambda s: (key[s], other[s]))
+    order = sorted(group, key=rank.__getitem__)
     parts: list[list[int]] = []
     current = [order[0]]
     for prev, s in zip(order, order[1:]):
@@ -329,15 +333,30 @@ def _split(group: list[int], key: list[int], other: list[int], max_gap: int) -> 
     return parts
 
 
-def _cluster(si: list[int], sj: list[int], members: list[int], max_gap: int) -> list[list[int]]:
-    """Group seeds alternately by their a and b positions until stable."""
+def _ranks(key: list[int], other: list[int]) -> list[int]:
+    """Rank of each seed ordered by (key, other)."""
+    rank = [0] * len(key)
+    for r, s in enumerate(sorted(range(len(key)), key=lambda s: (key[s], other[s]))):
+        rank[s] = r
+    return rank
+
+
+def _cluster(si: list[int], sj: list[int], members: list[int], max_gap: int,
+             ranks: tuple[list[int], list[int]]) -> list[list[int]]:
+    """Group seeds alternately by their a and b positions until stable.
+
+    ``ranks`` are :func:`_ranks` of (si, sj) and (sj, si).
+    """
     groups = [members]
     for _ in range(20):
         changed = False
-        for key, other in ((si, sj), (sj, si)):
+        for rank, key, other in ((ranks[0], si, sj), (ranks[1], sj, si)):
             nxt: list[list[int]] = []
             for g in groups:
-                parts = _split(g, key, other, max_gap)
+                if len(g) == 1:  # a single seed stays whole
+                    nxt.append(g)
+                    continue
+                parts = _split(g, rank, key, other, max_gap)
                 changed |= len(parts) > 1
                 nxt.extend(parts)
             groups = nxt
@@ -351,6 +370,7 @@ class _Aligner:
         self.a, self.b, self.params = a, b, params
         self.weights = _Weights(a, b)
         self.si, self.sj, self.scos = self.weights.seeds(params)
+        self.seed_pairs = list(zip(self.si.tolist(), self.sj.tolist()))
 
     def fragments(self, max_gap: int) -> list[tuple[int, int, int, int, float, int]]:
         """(i0, i1, j0, j1, similarity, n_seeds) for each validated group."""
@@ -358,12 +378,13 @@ class _Aligner:
         if len(self.si) == 0:
             return out
         si, sj = self.si.tolist(), self.sj.tolist()
+        ranks = _ranks(si, sj), _ranks(sj, si)
         todo = [(list(range(len(si))), max_gap)]
         while todo:
             members, gap = todo.pop()
-            for g in _cluster(si, sj, members, gap):
-                i0, i1 = min(si[k] for k in g), max(si[k] for k in g)
-                j0, j1 = min(sj[k] for k in g), max(sj[k] for k in g)
+            for g in _cluster(si, sj, members, gap, ranks):
+                gi, gj = [si[k] for k in g], [sj[k] for k in g]
+                i0, i1, j0, j1 = min(gi), max(gi), min(gj), max(gj)
                 sim = self.weights.range_similarity(i0, i1, j0, j1)
                 if sim >= self.params.min_passage_similarity:
                     out.append((i0, i1, j0, j1, sim, len(g)))
@@ -377,23 +398,34 @@ class _Aligner:
         return [f for f in frags if self.accept(*f)]
 
     def accept(self, i0: int, i1: int, j0: int, j1: int, sim: float, n: int) -> bool:
-        """Whether a fragment is reuse rather than a shared topic or quote."""
+        """Whether a fragment is reuse rather than a shared topic or quote.
+
+        The bigram overlap, the costly part, is only computed when the other
+        criteria leave the answer open.
+        """
         p = self.params
         a_len = int(self.a.ends[i1] - self.a.starts[i0])
         b_len = int(self.b.ends[j1] - self.b.starts[j0])
         if n < p.min_seeds or max(a_len, b_len) < p.min_passage_chars:
             return False
-        inside = (self.si >= i0) & (self.si <= i1) & (self.sj >= j0) & (self.sj <= j1)
-        chain = min(len(np.unique(self.si[inside])), len(np.unique(self.sj[inside])))
-        ba, bb = self.a.bigram_set(i0, i1), self.b.bigram_set(j0, j1)
-        overlap = (len(np.intersect1d(ba, bb, assume_unique=True)) / min(len(ba), len(bb))
-                   if len(ba) and len(bb) else 0.0)
+        # seeds of one pair are few (tens), so plain lists beat numpy calls here
+        inside = [(i, j) for i, j in self.seed_pairs if i0 <= i <= i1 and j0 <= j <= j1]
+        chain = min(len({i for i, _ in inside}), len({j for _, j in inside}))
         if chain >= 2:
-            return overlap >= p.chain_min_overlap or sim >= p.chain_alt_similarity
+            return sim >= p.chain_alt_similarity or \
+                self._overlap(i0, i1, j0, j1) >= p.chain_min_overlap
         quoted = max(float(self.a.quoted[i0 : i1 + 1].mean()),
                      float(self.b.quoted[j0 : j1 + 1].mean()))
-        return sim >= p.single_similarity and overlap >= p.single_overlap \
-            and quoted <= p.max_quoted
+        return sim >= p.single_similarity and quoted <= p.max_quoted \
+            and self._overlap(i0, i1, j0, j1) >= p.single_overlap
+
+    def _overlap(self, i0: int, i1: int, j0: int, j1: int) -> float:
+        """Share of the distinct word bigrams of the side with fewer that the other has."""
+        ba, bb = self.a.bigram_set(i0, i1), self.b.bigram_set(j0, j1)
+        if len(ba) == 0 or len(bb) == 0:
+            return 0.0
+        shared = np.count_nonzero(bb.take(np.searchsorted(bb, ba), mode="clip") == ba)
+        return shared / min(len(ba), len(bb))
 
 
 def _resolve_overlaps(
