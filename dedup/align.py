@@ -187,6 +187,7 @@ class _Weights:
         self.a, self.b = a, b
         self.na, self.nb = a.n_sentences, b.n_sentences
         self.shared_a, self.shared_b = _shared(a.terms, b.terms)
+        self._ranges: tuple[dict[tuple[int, int], tuple[np.ndarray, float]], ...] = ({}, {})
 
     @cached_property
     def _unit_weights(self) -> tuple[np.ndarray, np.ndarray]:
@@ -250,13 +251,24 @@ class _Weights:
     def range_similarity(self, i0: int, i1: int, j0: int, j1: int) -> float:
         """Cosine of the summed sentence vectors of a's sentences i0..i1 and
         b's j0..j1 (inclusive)."""
-        w_a, w_b = self._unit_weights
-        va = _range_vector(self.a, w_a, i0, i1)
-        vb = _range_vector(self.b, w_b, j0, j1)
-        na, nb = float(np.sqrt(va @ va)), float(np.sqrt(vb @ vb))
-        if na == 0 or nb == 0:
+        va, norm_a = self._range(0, i0, i1)
+        vb, norm_b = self._range(1, j0, j1)
+        if norm_a == 0 or norm_b == 0:
             return 0.0
-        return float(va[self.shared_a] @ vb[self.shared_b]) / (na * nb)
+        return float(va[self.shared_a] @ vb[self.shared_b]) / (norm_a * norm_b)
+
+    def _range(self, k: int, r0: int, r1: int) -> tuple[np.ndarray, float]:
+        """Summed weights of side k's sentences r0..r1 (inclusive) over its
+        terms, and their norm; kept, as regrouping seeds with a smaller gap
+        (or the summary retry) comes back to the same ranges."""
+        found = self._ranges[k].get((r0, r1))
+        if found is None:
+            side = (self.a, self.b)[k]
+            lo, hi = int(side.indptr[r0]), int(side.indptr[r1 + 1])
+            v = np.bincount(side.term_of[lo:hi], weights=self._unit_weights[k][lo:hi],
+                            minlength=len(side.terms))
+            found = self._ranges[k][r0, r1] = v, math.sqrt(v @ v)
+        return found
 
 
 def _shared(ta: np.ndarray, tb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -295,12 +307,6 @@ def _unit_rows(side: Side, isf: np.ndarray) -> np.ndarray:
     """
     w = side.log_tf * isf
     return w / np.sqrt(np.bincount(side.rows, weights=w * w))[side.rows]
-
-
-def _range_vector(side: Side, w: np.ndarray, r0: int, r1: int) -> np.ndarray:
-    """Summed weights of sentences r0..r1 (inclusive), over the side's terms."""
-    lo, hi = int(side.indptr[r0]), int(side.indptr[r1 + 1])
-    return np.bincount(side.term_of[lo:hi], weights=w[lo:hi], minlength=len(side.terms))
 
 
 def seeds(a: Side, b: Side, params: AlignParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
