@@ -240,10 +240,9 @@ class _Weights:
             return z, z, np.zeros(0)
         keys, ii, jj = keys[hit], ii[hit], jj[hit]
         # 2. tf-isf cosine of those sentence pairs only, from their term pairs
-        slot = keys.searchsorted(key)
-        on = (keys.take(slot, mode="clip") == key).nonzero()[0]
+        on = _among(key, keys, self.na * self.nb)
         w_a, w_b = self._unit_weights
-        cos_v = np.bincount(slot[on], minlength=len(keys),
+        cos_v = np.bincount(keys.searchsorted(key[on]), minlength=len(keys),
                             weights=w_a[self.a.by_term[pos_a[on]]] * w_b[self.b.by_term[pos_b[on]]])
         ok = cos_v > params.seed_cosine
         return ii[ok], jj[ok], cos_v[ok]
@@ -298,6 +297,17 @@ def _counts(key: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
     key = np.sort(key.astype(np.int32) if n_keys <= 2**31 else key)
     first = np.concatenate(([True], key[1:] != key[:-1])).nonzero()[0]
     return key[first].astype(np.int64), np.diff(np.append(first, len(key)))
+
+
+def _among(key: np.ndarray, keys: np.ndarray, n_keys: int) -> np.ndarray:
+    """Indices of the values of ``key`` that are in ``keys`` (sorted, distinct,
+    all in [0, n_keys)): by a flag per possible key below :data:`_DENSE_LIMIT`
+    keys, else by a binary search."""
+    if n_keys <= _DENSE_LIMIT:
+        flag = np.zeros(n_keys, dtype=bool)
+        flag[keys] = True
+        return flag[key].nonzero()[0]
+    return (keys.take(keys.searchsorted(key), mode="clip") == key).nonzero()[0]
 
 
 def _unit_rows(side: Side, isf: np.ndarray) -> np.ndarray:
