@@ -398,7 +398,7 @@ class _Aligner:
         if len(self.si) == 0:
             return out
         si, sj = self.si.tolist(), self.sj.tolist()
-        ranks = _ranks(si, sj), _ranks(sj, si)
+        ranks = list(range(len(si))), _ranks(sj, si)  # seeds come ordered by (i, j)
         todo = [(list(range(len(si))), max_gap)]
         while todo:
             members, gap = todo.pop()
