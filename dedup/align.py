@@ -104,9 +104,16 @@ class Side:
         return np.repeat(np.arange(self.n_sentences), np.diff(self.indptr))
 
     @cached_property
-    def _term_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        terms, term_of, df = np.unique(self.cols, return_inverse=True, return_counts=True)
-        return terms, term_of.reshape(-1), df
+    def _term_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        # one stable sort of the entries by term gives all four
+        by_term = np.argsort(self.cols, kind="stable")
+        col = self.cols[by_term]
+        first = np.ones(len(col), dtype=bool)
+        np.not_equal(col[1:], col[:-1], out=first[1:])
+        term_of = np.empty(len(col), dtype=np.int64)
+        term_of[by_term] = first.cumsum() - 1
+        term_ptr = np.append(first.nonzero()[0], len(col))
+        return col[term_ptr[:-1]], term_of, by_term, term_ptr
 
     @property
     def terms(self) -> np.ndarray:
@@ -119,20 +126,20 @@ class Side:
         return self._term_index[1]
 
     @property
-    def term_df(self) -> np.ndarray:
-        """Number of sentences holding each of :attr:`terms`."""
-        return self._term_index[2]
-
-    @cached_property
     def by_term(self) -> np.ndarray:
         """Entries ordered by term, then sentence: term k's are
         ``by_term[term_ptr[k]:term_ptr[k+1]]``."""
-        return np.argsort(self.term_of, kind="stable")
+        return self._term_index[2]
 
-    @cached_property
+    @property
     def term_ptr(self) -> np.ndarray:
         """Start of each term's entries in :attr:`by_term` (and one past the end)."""
-        return np.concatenate(([0], np.cumsum(self.term_df)))
+        return self._term_index[3]
+
+    @cached_property
+    def term_df(self) -> np.ndarray:
+        """Number of sentences holding each of :attr:`terms`."""
+        return np.diff(self.term_ptr)
 
     @cached_property
     def rows_by_term(self) -> np.ndarray:
