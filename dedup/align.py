@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import scipy.sparse as sp
 
 from dedup.model import Passage
+from dedup.text import distinct_sorted
 
-#: Above this many sentence pairs, seeds come from sparse products.
+#: Above this many sentence pairs, shared-term counts come from a sort, not a count over all pairs.
 _DENSE_LIMIT = 40_000
 
 
@@ -94,9 +94,10 @@ class Side:
     quoted: np.ndarray
 
     def bigram_set(self, s0: int, s1: int) -> np.ndarray:
-        """Unique bigram hashes inside sentences s0..s1 (inclusive)."""
+        """Unique bigram hashes inside sentences s0..s1 (inclusive), sorted."""
         lo, hi = int(self.token_bounds[s0]), int(self.token_bounds[s1 + 1]) - 1
-        return np.unique(self.bigrams[lo:max(lo, hi)])
+        # a sort beats np.unique's hashing at these sizes
+        return distinct_sorted(np.sort(self.bigrams[lo:max(lo, hi)]))
 
     @property
     def n_sentences(self) -> int:
@@ -109,9 +110,16 @@ class Side:
         return np.repeat(np.arange(self.n_sentences), np.diff(self.indptr))
 
     @cached_property
-    def _term_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        terms, term_of, df = np.unique(self.cols, return_inverse=True, return_counts=True)
-        return terms, term_of.reshape(-1), df
+    def _term_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        # one stable sort of the entries by term gives all four
+        by_term = np.argsort(self.cols, kind="stable")
+        col = self.cols[by_term]
+        first = np.ones(len(col), dtype=bool)
+        np.not_equal(col[1:], col[:-1], out=first[1:])
+        term_of = np.empty(len(col), dtype=np.int64)
+        term_of[by_term] = first.cumsum() - 1
+        term_ptr = np.append(first.nonzero()[0], len(col))
+        return col[term_ptr[:-1]], term_of, by_term, term_ptr
 
     @property
     def terms(self) -> np.ndarray:
@@ -124,9 +132,25 @@ class Side:
         return self._term_index[1]
 
     @property
+    def by_term(self) -> np.ndarray:
+        """Entries ordered by term, then sentence: term k's are
+        ``by_term[term_ptr[k]:term_ptr[k+1]]``."""
+        return self._term_index[2]
+
+    @property
+    def term_ptr(self) -> np.ndarray:
+        """Start of each term's entries in :attr:`by_term` (and one past the end)."""
+        return self._term_index[3]
+
+    @cached_property
     def term_df(self) -> np.ndarray:
         """Number of sentences holding each of :attr:`terms`."""
-        return self._term_index[2]
+        return np.diff(self.term_ptr)
+
+    @cached_property
+    def rows_by_term(self) -> np.ndarray:
+        """Sentence of each entry in :attr:`by_term` order."""
+        return self.rows[self.by_term]
 
     @cached_property
     def log_tf(self) -> np.ndarray:
@@ -162,105 +186,150 @@ class _Weights:
     sorted term lists. Seeds are screened by the Dice coefficient first (it
     needs no weights), so a pair with no sentence pair over the Dice bar, the
     most common case among candidates, never computes weights.
+
+    Both measures come from a join of the two sides' entries on shared terms
+    (:meth:`_pairs`) rather than from (sentences x terms) matrix products: the
+    join holds only sentence pairs that share a term, typically a few
+    thousand where a product spans every sentence pair and shared term.
+    At these sizes a numpy call's overhead is much of its cost, hence ndarray
+    methods (``x.nonzero()[0]``, ``x.repeat``) over the module functions'
+    Python wrappers (``np.flatnonzero``, ``np.repeat``).
     """
 
     def __init__(self, a: Side, b: Side) -> None:
         self.a, self.b = a, b
-        self.na, self.nb = na, nb = a.n_sentences, b.n_sentences
-        ta, tb = a.terms, b.terms
-        pos = np.searchsorted(tb, ta)
-        pos[pos == len(tb)] = 0
-        in_b = tb[pos] == ta if len(tb) else np.zeros(len(ta), dtype=bool)
-        self.shared_a = np.flatnonzero(in_b)
-        self.shared_b = pos[self.shared_a]
-        self.n_shared = n_shared = len(self.shared_a)
-        col_a = np.full(len(ta), -1, dtype=np.int64)
-        col_a[self.shared_a] = np.arange(n_shared)
-        col_b = np.full(len(tb), -1, dtype=np.int64)
-        col_b[self.shared_b] = np.arange(n_shared)
-        ca, cb = col_a[a.term_of], col_b[b.term_of]
-        self._sel_a, self._sel_b = np.flatnonzero(ca >= 0), np.flatnonzero(cb >= 0)
-        self._ca, self._cb = ca[self._sel_a], cb[self._sel_b]
-        self.dense = na * nb <= _DENSE_LIMIT
+        self.na, self.nb = a.n_sentences, b.n_sentences
+        self.shared_a, self.shared_b = _shared(a.terms, b.terms)
+        self._ranges: tuple[dict[tuple[int, int], tuple[np.ndarray, float]], ...] = ({}, {})
 
     @cached_property
     def _unit_weights(self) -> tuple[np.ndarray, np.ndarray]:
         a, b = self.a, self.b
         # sentence frequency over both texts, per term of each side
-        df_a = a.term_df.astype(np.float64)
-        df_b = b.term_df.astype(np.float64)
+        df_a = a.term_df.copy()
         df_a[self.shared_a] += b.term_df[self.shared_b]
+        df_b = b.term_df.copy()
         df_b[self.shared_b] = df_a[self.shared_a]
+        # isf of each frequency 1..n (fewer than the terms): one log per frequency
         n = self.na + self.nb
-        return (_unit_rows(a, (np.log(n / df_a) + 1.0)[a.term_of]),
-                _unit_rows(b, (np.log(n / df_b) + 1.0)[b.term_of]))
+        isf = np.ones(n + 1)
+        isf[1:] += np.log(n / np.arange(1.0, n + 1))
+        return _unit_rows(a, isf[df_a][a.term_of]), _unit_rows(b, isf[df_b][b.term_of])
 
-    def _matrix(self, side: Side, sel: np.ndarray, cols: np.ndarray,
-                values: np.ndarray | None) -> np.ndarray | sp.csr_matrix:
-        """(sentences x shared terms) of a side: its weights, or ones."""
-        rows = side.rows[sel]
-        data = np.ones(len(sel), dtype=np.float32) if values is None else values[sel]
-        if self.dense:
-            mat = np.zeros((side.n_sentences, self.n_shared), dtype=data.dtype)
-            mat[rows, cols] = data
-            return mat
-        return sp.csr_matrix((data, (rows, cols)), shape=(side.n_sentences, self.n_shared))
+    def _pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (entry of a, entry of b) on a shared term, as positions in
+        :attr:`Side.by_term`, and the key ``i * nb + j`` of their sentences.
+
+        Term by term, each of the term's entries in a meets each of its
+        entries in b, so a sentence pair appears once per term it shares.
+        The a entries of shared terms are listed first, then each is repeated
+        once per b entry of its term: most work is per a entry, not per pair.
+        """
+        a, b = self.a, self.b
+        df_a, df_b = a.term_df[self.shared_a], b.term_df[self.shared_b]
+        shared = np.zeros(len(a.terms), dtype=bool)
+        shared[self.shared_a] = True
+        at_a = shared.repeat(a.term_df).nonzero()[0]
+        # each a entry, then the b entries of its term
+        per_a = df_b.repeat(df_a)
+        start = per_a.cumsum() - per_a
+        from_b = (b.term_ptr[self.shared_b].repeat(df_a) - start).repeat(per_a)
+        pos_b = np.arange(len(from_b)) + from_b
+        key = (a.rows_by_term[at_a] * self.nb).repeat(per_a) + b.rows_by_term[pos_b]
+        return at_a.repeat(per_a), pos_b, key
 
     def seeds(self, params: AlignParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         z = np.zeros(0, dtype=np.int64)
-        if self.n_shared == 0:
+        if len(self.shared_a) == 0:
             return z, z, np.zeros(0)
+        pos_a, pos_b, key = self._pairs()
         # 1. Dice over term sets (no weights): shared terms of every sentence pair
-        bin_a = self._matrix(self.a, self._sel_a, self._ca, None)
-        bin_b = self._matrix(self.b, self._sel_b, self._cb, None)
-        if self.dense:
-            inter = (bin_a @ bin_b.T).astype(np.float64)  # small counts: exact in float32
-            denom = self.a.n_terms[:, None] + self.b.n_terms[None, :]
-            ii, jj = np.nonzero(2.0 * inter / np.maximum(denom, 1.0) > params.seed_dice)
-        else:
-            prod = sp.coo_matrix(sp.csr_matrix(bin_a) @ sp.csr_matrix(bin_b).T)
-            denom = self.a.n_terms[prod.row] + self.b.n_terms[prod.col]
-            ok = 2.0 * prod.data.astype(np.float64) / np.maximum(denom, 1.0) > params.seed_dice
-            order = np.lexsort((prod.col[ok], prod.row[ok]))
-            ii, jj = prod.row[ok][order], prod.col[ok][order]
-        if len(ii) == 0:
+        keys, inter = _counts(key, self.na * self.nb)
+        ii, jj = np.divmod(keys, self.nb)
+        # both sentences hold the shared term, so the sum of their sizes is >= 2
+        hit = (2.0 * inter / (self.a.n_terms[ii] + self.b.n_terms[jj])
+               > params.seed_dice).nonzero()[0]
+        if len(hit) == 0:
             return z, z, np.zeros(0)
-        # 2. tf-isf cosine of those sentence pairs only
+        keys, ii, jj = keys[hit], ii[hit], jj[hit]
+        # 2. tf-isf cosine of those sentence pairs only, from their term pairs
+        on = _among(key, keys, self.na * self.nb)
         w_a, w_b = self._unit_weights
-        mat_a = self._matrix(self.a, self._sel_a, self._ca, w_a)
-        mat_b = self._matrix(self.b, self._sel_b, self._cb, w_b)
-        if isinstance(mat_a, np.ndarray) and isinstance(mat_b, np.ndarray):
-            cos_v = np.einsum("ij,ij->i", mat_a[ii], mat_b[jj])
-        else:
-            cos_v = np.asarray(sp.csr_matrix(mat_a)[ii].multiply(
-                sp.csr_matrix(mat_b)[jj]).sum(axis=1)).ravel()
+        cos_v = np.bincount(keys.searchsorted(key[on]), minlength=len(keys),
+                            weights=w_a[self.a.by_term[pos_a[on]]] * w_b[self.b.by_term[pos_b[on]]])
         ok = cos_v > params.seed_cosine
-        return ii[ok].astype(np.int64), jj[ok].astype(np.int64), cos_v[ok]
+        return ii[ok], jj[ok], cos_v[ok]
 
     def range_similarity(self, i0: int, i1: int, j0: int, j1: int) -> float:
         """Cosine of the summed sentence vectors of a's sentences i0..i1 and
         b's j0..j1 (inclusive)."""
-        w_a, w_b = self._unit_weights
-        va = _range_vector(self.a, w_a, i0, i1)
-        vb = _range_vector(self.b, w_b, j0, j1)
-        na, nb = float(np.sqrt(va @ va)), float(np.sqrt(vb @ vb))
-        if na == 0 or nb == 0:
+        va, norm_a = self._range(0, i0, i1)
+        vb, norm_b = self._range(1, j0, j1)
+        if norm_a == 0 or norm_b == 0:
             return 0.0
-        return float(va[self.shared_a] @ vb[self.shared_b]) / (na * nb)
+        return float(va[self.shared_a] @ vb[self.shared_b]) / (norm_a * norm_b)
+
+    def _range(self, k: int, r0: int, r1: int) -> tuple[np.ndarray, float]:
+        """Summed weights of side k's sentences r0..r1 (inclusive) over its
+        terms, and their norm; kept, as regrouping seeds with a smaller gap
+        (or the summary retry) comes back to the same ranges."""
+        found = self._ranges[k].get((r0, r1))
+        if found is None:
+            side = (self.a, self.b)[k]
+            lo, hi = int(side.indptr[r0]), int(side.indptr[r1 + 1])
+            v = np.bincount(side.term_of[lo:hi], weights=self._unit_weights[k][lo:hi],
+                            minlength=len(side.terms))
+            found = self._ranges[k][r0, r1] = v, math.sqrt(v @ v)
+        return found
+
+
+def _shared(ta: np.ndarray, tb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices in ``ta`` and in ``tb`` (sorted, distinct) of their common values.
+
+    The shorter list is looked up in the longer (a binary search per value).
+    """
+    if len(tb) < len(ta):
+        in_b, in_a = _shared(tb, ta)
+        return in_a, in_b
+    pos = tb.searchsorted(ta)
+    in_a = (tb.take(pos, mode="clip") == ta).nonzero()[0]
+    return in_a, pos[in_a]
+
+
+def _counts(key: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``key`` (all in [0, n_keys)), sorted, and how often each occurs.
+
+    A count over every possible key is cheapest for small pairs of texts;
+    above :data:`_DENSE_LIMIT` keys a sort of the occurring ones is.
+    """
+    if n_keys <= _DENSE_LIMIT:
+        count = np.bincount(key, minlength=n_keys)
+        keys = (count != 0).nonzero()[0]  # a bool array's nonzero is the fast one
+        return keys, count[keys]
+    # 32-bit keys sort about twice as fast as 64-bit ones
+    key = np.sort(key.astype(np.int32) if n_keys <= 2**31 else key)
+    first = np.concatenate(([True], key[1:] != key[:-1])).nonzero()[0]
+    return key[first].astype(np.int64), np.diff(np.append(first, len(key)))
+
+
+def _among(key: np.ndarray, keys: np.ndarray, n_keys: int) -> np.ndarray:
+    """Indices of the values of ``key`` that are in ``keys`` (sorted, distinct,
+    all in [0, n_keys)): by a flag per possible key below :data:`_DENSE_LIMIT`
+    keys, else by a binary search."""
+    if n_keys <= _DENSE_LIMIT:
+        flag = np.zeros(n_keys, dtype=bool)
+        flag[keys] = True
+        return flag[key].nonzero()[0]
+    return (keys.take(keys.searchsorted(key), mode="clip") == key).nonzero()[0]
 
 
 def _unit_rows(side: Side, isf: np.ndarray) -> np.ndarray:
-    """Weights (1 + log tf) * isf of a side's entries, each sentence of unit length."""
+    """Weights (1 + log tf) * isf of a side's entries, each sentence of unit length.
+
+    Both factors are at least 1, so a sentence with an entry has a positive norm.
+    """
     w = side.log_tf * isf
-    norms = np.sqrt(np.bincount(side.rows, weights=w * w, minlength=side.n_sentences))
-    norms[norms == 0] = 1.0
-    return w / norms[side.rows]
-
-
-def _range_vector(side: Side, w: np.ndarray, r0: int, r1: int) -> np.ndarray:
-    """Summed weights of sentences r0..r1 (inclusive), over the side's terms."""
-    lo, hi = int(side.indptr[r0]), int(side.indptr[r1 + 1])
-    return np.bincount(side.term_of[lo:hi], weights=w[lo:hi], minlength=len(side.terms))
+    return w / np.sqrt(np.bincount(side.rows, weights=w * w))[side.rows]
 
 
 def seeds(a: Side, b: Side, params: AlignParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -275,14 +344,16 @@ def seeds(a: Side, b: Side, params: AlignParams) -> tuple[np.ndarray, np.ndarray
     return _Weights(a, b).seeds(params)
 
 
-def _split(group: list[int], key: list[int], other: list[int], max_gap: int) -> list[list[int]]:
+def _split(group: list[int], rank: list[int], key: list[int], other: list[int],
+           max_gap: int) -> list[list[int]]:
     """Split seed indices ``group`` (ordered by ``key``) where ``key`` jumps by
     more than max_gap + 1, or where ``other`` jumps backwards by more (a moved
     paragraph starts a passage of its own; forward gaps are the other pass's job).
 
+    ``rank`` orders the seeds by (key, other) (seeds are distinct sentence pairs).
     Seeds of one pair are few (tens), so plain lists beat numpy calls here.
     """
-    order = sorted(group, key=lambda s: (key[s], other[s]))
+    order = sorted(group, key=rank.__getitem__)
     parts: list[list[int]] = []
     current = [order[0]]
     for prev, s in zip(order, order[1:]):
@@ -295,15 +366,30 @@ def _split(group: list[int], key: list[int], other: list[int], max_gap: int) -> 
     return parts
 
 
-def _cluster(si: list[int], sj: list[int], members: list[int], max_gap: int) -> list[list[int]]:
-    """Group seeds alternately by their a and b positions until stable."""
+def _ranks(key: list[int], other: list[int]) -> list[int]:
+    """Rank of each seed ordered by (key, other)."""
+    rank = [0] * len(key)
+    for r, s in enumerate(sorted(range(len(key)), key=lambda s: (key[s], other[s]))):
+        rank[s] = r
+    return rank
+
+
+def _cluster(si: list[int], sj: list[int], members: list[int], max_gap: int,
+             ranks: tuple[list[int], list[int]]) -> list[list[int]]:
+    """Group seeds alternately by their a and b positions until stable.
+
+    ``ranks`` are :func:`_ranks` of (si, sj) and (sj, si).
+    """
     groups = [members]
     for _ in range(20):
         changed = False
-        for key, other in ((si, sj), (sj, si)):
+        for rank, key, other in ((ranks[0], si, sj), (ranks[1], sj, si)):
             nxt: list[list[int]] = []
             for g in groups:
-                parts = _split(g, key, other, max_gap)
+                if len(g) == 1:  # a single seed stays whole
+                    nxt.append(g)
+                    continue
+                parts = _split(g, rank, key, other, max_gap)
                 changed |= len(parts) > 1
                 nxt.extend(parts)
             groups = nxt
@@ -317,6 +403,7 @@ class _Aligner:
         self.a, self.b, self.params = a, b, params
         self.weights = _Weights(a, b)
         self.si, self.sj, self.scos = self.weights.seeds(params)
+        self.seed_pairs = list(zip(self.si.tolist(), self.sj.tolist()))
 
     def fragments(self, max_gap: int) -> list[tuple[int, int, int, int, float, int]]:
         """(i0, i1, j0, j1, similarity, n_seeds) for each validated group."""
@@ -324,12 +411,13 @@ class _Aligner:
         if len(self.si) == 0:
             return out
         si, sj = self.si.tolist(), self.sj.tolist()
+        ranks = list(range(len(si))), _ranks(sj, si)  # seeds come ordered by (i, j)
         todo = [(list(range(len(si))), max_gap)]
         while todo:
             members, gap = todo.pop()
-            for g in _cluster(si, sj, members, gap):
-                i0, i1 = min(si[k] for k in g), max(si[k] for k in g)
-                j0, j1 = min(sj[k] for k in g), max(sj[k] for k in g)
+            for g in _cluster(si, sj, members, gap, ranks):
+                gi, gj = [si[k] for k in g], [sj[k] for k in g]
+                i0, i1, j0, j1 = min(gi), max(gi), min(gj), max(gj)
                 sim = self.weights.range_similarity(i0, i1, j0, j1)
                 if sim >= self.params.min_passage_similarity:
                     out.append((i0, i1, j0, j1, sim, len(g)))
@@ -343,26 +431,39 @@ class _Aligner:
         return [f for f in frags if self.accept(*f)]
 
     def accept(self, i0: int, i1: int, j0: int, j1: int, sim: float, n: int) -> bool:
-        """Whether a fragment is reuse rather than a shared topic or quote."""
+        """Whether a fragment is reuse rather than a shared topic or quote.
+
+        The bigram overlap, the costly part, is only computed when the other
+        criteria leave the answer open.
+        """
         p = self.params
         a_len = int(self.a.ends[i1] - self.a.starts[i0])
         b_len = int(self.b.ends[j1] - self.b.starts[j0])
         if n < p.min_seeds or max(a_len, b_len) < p.min_passage_chars:
             return False
-        inside = (self.si >= i0) & (self.si <= i1) & (self.sj >= j0) & (self.sj <= j1)
-        chain = min(len(np.unique(self.si[inside])), len(np.unique(self.sj[inside])))
-        ba, bb = self.a.bigram_set(i0, i1), self.b.bigram_set(j0, j1)
-        shared = len(np.intersect1d(ba, bb, assume_unique=True))
-        overlap = shared / min(len(ba), len(bb)) if len(ba) and len(bb) else 0.0
+        # seeds of one pair are few (tens), so plain lists beat numpy calls here
+        inside = [(i, j) for i, j in self.seed_pairs if i0 <= i <= i1 and j0 <= j <= j1]
+        chain = min(len({i for i, _ in inside}), len({j for _, j in inside}))
         if chain >= 2:
-            return overlap >= p.chain_min_overlap or sim >= p.chain_alt_similarity
+            return sim >= p.chain_alt_similarity or \
+                self._bigrams(i0, i1, j0, j1)[1] >= p.chain_min_overlap
         quoted = max(float(self.a.quoted[i0 : i1 + 1].mean()),
                      float(self.b.quoted[j0 : j1 + 1].mean()))
-        if quoted > p.max_quoted:
+        if quoted > p.max_quoted or sim < min(p.single_similarity, p.long_single_similarity):
             return False
+        shared, overlap = self._bigrams(i0, i1, j0, j1)
         if shared >= p.long_single_shared:
             return sim >= p.long_single_similarity and overlap >= p.long_single_overlap
         return sim >= p.single_similarity and overlap >= p.single_overlap
+
+    def _bigrams(self, i0: int, i1: int, j0: int, j1: int) -> tuple[int, float]:
+        """Distinct word bigrams the two spans share, and their share of the
+        side with fewer."""
+        ba, bb = self.a.bigram_set(i0, i1), self.b.bigram_set(j0, j1)
+        if len(ba) == 0 or len(bb) == 0:
+            return 0, 0.0
+        shared = int(np.count_nonzero(bb.take(bb.searchsorted(ba), mode="clip") == ba))
+        return shared, shared / min(len(ba), len(bb))
 
 
 def _resolve_overlaps(

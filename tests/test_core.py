@@ -305,6 +305,55 @@ def test_long_reworded_sentence_is_reuse_a_short_one_needs_more() -> None:
                      AlignParams(long_single_shared=8)).passages) == 1
 
 
+def _spans(passages: tuple[Passage, ...]) -> list[tuple[int, int, int, int]]:
+    return [(p.a_start, p.a_end, p.b_start, p.b_end) for p in passages]
+
+
+def test_single_copied_sentence_is_a_passage_unless_quoted() -> None:
+    from .conftest import UNRELATED
+
+    sent = WIRE_STORM.split("\n")[2]
+    a = "\n".join([UNRELATED.split("\n")[0], sent, UNRELATED.split("\n")[1]])
+    b = "\n".join([WIRE_BANK.split("\n")[0], sent, WIRE_BANK.split("\n")[3]])
+    i, j = a.index(sent), b.index(sent)
+    assert _spans(compare(a, b).passages) == [(i, i + len(sent), j, j + len(sent))]
+    quoted = f'"{sent}"'
+    assert compare(a.replace(sent, quoted), b.replace(sent, quoted)).passages == ()
+
+
+def test_reworded_chain_below_the_similarity_bar_needs_bigram_overlap() -> None:
+    from .conftest import SAME_TOPIC, UNRELATED
+
+    body = WIRE_STORM.split("\n")
+    reworded = ("Winds of 130 miles per hour were measured as the storm neared Key West, "
+                "officials said on Tuesday.\n"
+                "Officials said a surge of 12 feet and floods could reach as far north as "
+                "Tampa Bay.")
+    a = "\n".join([UNRELATED.split("\n")[0], body[1], body[4], UNRELATED.split("\n")[2]])
+    b = "\n".join([SAME_TOPIC.split("\n")[0], reworded, SAME_TOPIC.split("\n")[2]])
+    side_a, side_b = side_of(a), side_of(b)
+    # two seeds, one passage of similarity 0.47 (< chain_alt_similarity) and
+    # bigram overlap 14/33 = 0.42 (>= chain_min_overlap)
+    found = align(side_a, side_b, AlignParams())
+    assert _spans(found.passages) == [
+        (a.index(body[1]), a.index(body[4]) + len(body[4]), b.index(reworded),
+         b.index(reworded) + len(reworded))]
+    assert found.passages[0].similarity == pytest.approx(0.4665855, abs=1e-6)
+    assert align(side_a, side_b, AlignParams(chain_min_overlap=0.43)).passages == ()
+
+
+def test_seed_counts_and_lookups_agree_on_both_paths() -> None:
+    key = np.array([5, 3, 5, 0, 7, 3, 5])
+    limit = align_mod._DENSE_LIMIT
+    try:
+        for align_mod._DENSE_LIMIT in (0, 100):
+            keys, counts = align_mod._counts(key, 8)
+            assert keys.tolist() == [0, 3, 5, 7] and counts.tolist() == [1, 2, 3, 1]
+            assert align_mod._among(key, np.array([3, 7]), 8).tolist() == [1, 4, 5]
+    finally:
+        align_mod._DENSE_LIMIT = limit
+
+
 # --- wire credits and attribution ------------------------------------------
 
 
