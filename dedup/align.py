@@ -182,8 +182,8 @@ class _Weights:
     The inverse sentence frequency comes from the sentences of the two texts
     alone. Dot products only need the terms both sides share; norms use every
     term. Each side keeps its weights in its own term space
-    (:attr:`Side.terms`); the shared terms are found by a merge of the two
-    sorted term lists. Seeds are screened by the Dice coefficient first (it
+    (:attr:`Side.terms`); the shared terms are found by looking the shorter
+    sorted term list up in the longer (:func:`_shared`). Seeds are screened by the Dice coefficient first (it
     needs no weights), so a pair with no sentence pair over the Dice bar, the
     most common case among candidates, never computes weights.
 
