@@ -183,9 +183,10 @@ class _Weights:
     alone. Dot products only need the terms both sides share; norms use every
     term. Each side keeps its weights in its own term space
     (:attr:`Side.terms`); the shared terms are found by looking the shorter
-    sorted term list up in the longer (:func:`_shared`). Seeds are screened by the Dice coefficient first (it
-    needs no weights), so a pair with no sentence pair over the Dice bar, the
-    most common case among candidates, never computes weights.
+    sorted term list up in the longer (:func:`_shared`). Seeds are screened by
+    the Dice coefficient first (it needs no weights), so a pair with no
+    sentence pair over the Dice bar, the most common case among candidates,
+    never computes weights.
 
     Both measures come from a join of the two sides' entries on shared terms
     (:meth:`_pairs`) rather than from (sentences x terms) matrix products: the
