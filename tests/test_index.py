@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -338,6 +340,32 @@ def test_profile_and_signature_round_trip() -> None:
         store_mod.decode_signature(blob, 64, 1)
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=300, unique=True),
+       st.lists(st.integers(0, 2**64 - 1), max_size=300, unique=True))
+def test_bloom_filter_holds_every_key_it_was_given(held: list[int], others: list[int]) -> None:
+    keys = np.array(held, dtype=np.uint64)
+    bloom = store_mod.bloom_of(keys, len(keys))
+    assert bloom.dtype == np.uint8 and len(bloom) >= max(1024, 2 * len(keys))
+    assert store_mod.bloom_test(bloom, keys).all()
+    grown = bloom.copy()
+    store_mod.bloom_add(grown, np.array(others, dtype=np.uint64))
+    assert store_mod.bloom_test(grown, np.array(held + others, dtype=np.uint64)).all()
+    assert (grown | bloom == grown).all()  # adding only sets bits
+
+
+def test_bloom_filter_false_positives_are_rare() -> None:
+    rng = np.random.default_rng(5)
+    keys = rng.integers(0, 2**63, size=50_000, dtype=np.int64).view(np.uint64) * np.uint64(2)
+    bloom = store_mod.bloom_of(keys, len(keys))
+    strangers = keys + np.uint64(1)  # odd: none of them was added
+    rate = store_mod.bloom_test(bloom, strangers).mean()
+    assert 0 < rate < 0.005
+    sequential = np.arange(1, 100_001, dtype=np.uint64)  # unmixed keys spread too
+    assert store_mod.bloom_test(store_mod.bloom_of(sequential, len(sequential)),
+                               sequential + np.uint64(10**9)).mean() < 0.005
+
+
 def test_band_keys_keep_their_high_bit() -> None:
     keys = np.array([0, 1, 2**63, 2**64 - 1], dtype=np.uint64)
     signed = store_mod.as_signed(keys)
@@ -588,7 +616,7 @@ def test_older_schema_without_migration_is_refused(tmp_path: Path) -> None:
     con.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
     con.commit()
     con.close()
-    with pytest.raises(IndexError_, match="schema version 0 is older than 2 and cannot be "
+    with pytest.raises(IndexError_, match="schema version 0 is older than 3 and cannot be "
                                           "upgraded; rebuild the index"):
         Index.open(db, CONFIG)
 
@@ -601,6 +629,7 @@ V1_TABLES = {
 
 def downgrade_to_v1(db: Path) -> None:
     """Rewrite an index in the version 1 layout: one row per posting."""
+    downgrade_to_v2(db)
     con = sqlite3.connect(db)
     with con:
         for new, (old, owner) in V1_TABLES.items():
@@ -619,12 +648,75 @@ def test_version_1_file_is_upgraded(tmp_path: Path, planted: list[Article]) -> N
         index_in_batches(db, planted[:12], 3)
     downgrade_to_v1(old)
     with Index.open(old, CONFIG) as idx:
-        assert idx.meta()["schema_version"] == "2"
+        assert idx.meta()["schema_version"] == str(store_mod.SCHEMA_VERSION)
     assert index_state(old) == index_state(new)
     for db in (old, new):
         with Index.open(db, CONFIG) as idx:
             add(idx, planted[12:], CONFIG)
     assert index_state(old) == index_state(new)
+
+
+def downgrade_to_v2(db: Path) -> None:
+    """Rewrite an index in the version 2 layout: band keys in one (key, article) tree."""
+    con = sqlite3.connect(db)
+    with con:
+        con.execute("CREATE TABLE band_keys_old (key INTEGER NOT NULL, article INTEGER NOT NULL, "
+                    "PRIMARY KEY (key, article)) WITHOUT ROWID")
+        con.execute("INSERT INTO band_keys_old SELECT key, article FROM band_keys")
+        con.execute("DROP TABLE band_keys")
+        con.execute("DROP TABLE band_gens")
+        con.execute("ALTER TABLE band_keys_old RENAME TO band_keys")
+        con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    con.close()
+
+
+def band_generations(db: Path) -> list[tuple[int, int, int]]:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("SELECT g.gen, g.rows, COUNT(b.key) FROM band_gens g "
+                           "LEFT JOIN band_keys b ON b.gen = g.gen GROUP BY g.gen "
+                           "ORDER BY g.gen").fetchall()
+    finally:
+        con.close()
+
+
+def test_version_2_file_is_upgraded_to_band_generations(tmp_path: Path,
+                                                        planted: list[Article]) -> None:
+    old, new = tmp_path / "old.db", tmp_path / "new.db"
+    for db in (old, new):
+        index_in_batches(db, planted[:12], 3)
+    rows = len(band_rows(old))
+    downgrade_to_v2(old)
+    with Index.open(old, CONFIG) as idx:
+        assert idx.meta()["schema_version"] == "3"
+    assert band_generations(old) == [(0, rows, rows)]
+    assert index_state(old) == index_state(new)
+    for db in (old, new):
+        with Index.open(db, CONFIG) as idx:
+            add(idx, planted[12:], CONFIG)
+    assert index_state(old) == index_state(new)
+
+
+def test_band_keys_in_many_generations_find_the_same(tmp_path: Path, planted: list[Article],
+                                                     planted_report: Report,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    one, many = tmp_path / "one.db", tmp_path / "many.db"
+    index_in_batches(one, planted, 10)
+    monkeypatch.setattr(store_mod, "BAND_GENERATION_ROWS", 200)
+    index_in_batches(many, planted, 10)
+    gens = band_generations(many)
+    assert len(gens) > 3 and band_generations(one)[0][0] == 0 and len(band_generations(one)) == 1
+    assert all(rows == held for _, rows, held in gens)  # nothing removed yet
+    assert index_state(many) == index_state(one)
+    assert_agrees_with_scan(many, planted_report)
+    # an update removes the old text's keys from the generation that holds them
+    first = planted[0]
+    changed = Article(id=first.id, text=planted[1].text, title=first.title)
+    for db in (one, many):
+        with Index.open(db, CONFIG) as idx:
+            assert add(idx, [changed], CONFIG).stats["updated"] == 1
+    assert index_state(many) == index_state(one)
+    assert band_rows(many) == band_rows(one)
 
 
 def test_failed_upgrade_changes_nothing(tmp_path: Path, planted: list[Article],
@@ -723,11 +815,11 @@ def test_cli_add_query_stats_export(tmp_path: Path, planted: list[Article]) -> N
     shown = runner.invoke(index_app, ["stats", "--db", str(db), "--format", "json"])
     assert shown.exit_code == 0
     info = json.loads(shown.stdout)
-    assert info["articles"] == 5 and info["clusters"] == 1 and info["schema_version"] == 2
+    assert info["articles"] == 5 and info["clusters"] == 1 and info["schema_version"] == 3
     assert info["bytes_per_article"] == round(info["file_bytes"] / 5)
     text = runner.invoke(index_app, ["stats", "--db", str(db)])
     assert "articles:           5\n" in text.stdout
-    assert "schema version:     2\n" in text.stdout
+    assert "schema version:     3\n" in text.stdout
 
     exported = runner.invoke(index_app, ["export", "--db", str(db), "--format", "jsonl"])
     assert exported.exit_code == 0

@@ -208,6 +208,8 @@ def stats_command(
         f"schema version:     {info['schema_version']}",
         f"articles:           {info['articles']:,}",
         f"passages:           {info['passages']:,}",
+        f"band key rows:      {info['band_rows']:,} in {info['band_generations']:,} "
+        "generation(s)",
         f"matches:            {info['matches']:,}",
         f"clusters:           {info['clusters']:,} ({info['clustered_articles']:,} articles)",
         f"file size:          {info['file_bytes']:,} bytes",

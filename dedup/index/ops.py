@@ -8,7 +8,8 @@ the articles seen before:
 * **candidates**, each generator run over the batch and, through the inverted
   tables, over the stored articles:
 
-  - *LSH*: the passages' band keys looked up in ``band_keys``. A bucket with
+  - *LSH*: the passages' band keys looked up in ``band_keys`` (each
+    generation asked for the keys its Bloom filter may hold). A bucket with
     at most ``lsh.max_bucket`` stored articles gives all its pairs, a larger
     one links to its first and last stored member (the chain and star of
     :func:`dedup.lsh.candidate_pairs`).
@@ -310,6 +311,8 @@ def stats(index: Index) -> dict[str, Any]:
     n, passages = index.counts()
     row = index.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM clusters").fetchone()
     n_matches = index.execute("SELECT COUNT(*) FROM matches").fetchone()[0]
+    gens, band_rows = index.execute("SELECT COUNT(*), COALESCE(SUM(rows), 0) FROM band_gens"
+                                    ).fetchone()
     size = file_bytes(index.path)
     meta = index.meta()
     return {
@@ -320,6 +323,8 @@ def stats(index: Index) -> dict[str, Any]:
         "matches": int(n_matches),
         "clusters": int(row[0]),
         "clustered_articles": int(row[1]),
+        "band_generations": int(gens),
+        "band_rows": int(band_rows),
         "file_bytes": size,
         "bytes_per_article": round(size / n) if n else None,
         "settings": dict(index.settings),

@@ -13,7 +13,7 @@ batches but never leaves a half batch), ``foreign_keys=ON``, and
 ``BEGIN IMMEDIATE`` transaction: a second writer waits for the first (the
 connection's busy timeout, ``lock_timeout``), then sees everything it wrote.
 
-Schema (version 1)
+Schema (version 3)
 ==================
 ``meta(key, value)``
     ``schema_version``, the pinned settings (``setting.*``: what the stored
@@ -33,9 +33,20 @@ content_hash, wire_agency, wire_evidence, n_passages, neighbours, cluster)``
     compact binary layout, :func:`encode_arrays`), its whole-text MinHash as a
     serialized datasketch ``LeanMinHash``, and what it added to the inverted
     tables and term counts (so that removing it removes exactly that).
-``band_keys(key, article)``
+``band_keys(gen, key, article)``, ``band_gens(gen, first_article, rows, bloom)``
     The LSH band keys of its passages (uint64 stored as int64), WITHOUT ROWID
-    with primary key ``(key, article)``: a lookup is one index seek.
+    with primary key ``(gen, key, article)``, in *generations*: a batch adds
+    its rows to the newest generation until that holds
+    ``BAND_GENERATION_ROWS`` (4M, about 9,000 articles), then a new one
+    begins; an article's generation is the last whose ``first_article`` is at
+    most its pk. A batch's inserts thus land in one bounded stretch of the
+    B-tree: with a single ``(key, article)`` tree, the 479 random keys of
+    each new article dirtied most of its pages (about 650 MB written per
+    batch of 1,000 at 100k articles, growing with the index; see
+    benchmarks/CALIBRATION.md). Each generation keeps a Bloom filter of its
+    keys (``BLOOM_BITS_PER_ROW`` bits per row, ``BLOOM_HASHES`` hashes); a
+    lookup probes a generation only with the keys its filter may hold (no
+    false negatives, about 0.2% false positives), one index seek each.
 ``doc_postings(term, chunk, data)``, ``passage_postings(term, chunk, data)``
     Inverted tables of each article's and each passage's strongest TF-IDF
     terms. A term's posting list is stored in a few binary chunks (``data``:
@@ -73,6 +84,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +99,7 @@ from dedup.errors import ConfigError, IndexError_
 from dedup.pipeline import Profile
 
 #: Version of the table layout; older files are upgraded by ``_MIGRATIONS``.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: ``PRAGMA application_id`` of an index file ("dDup").
 APPLICATION_ID = 0x64447570
 #: Keyword weights in [0, 1] are stored as integers in [0, WEIGHT_SCALE].
@@ -100,6 +112,17 @@ MAX_CHUNKS = 8
 POSTING = np.dtype([("owner", "<i8"), ("weight", "<u2")])
 #: The inverted tables (see the module docstring).
 POSTING_TABLES = ("doc_postings", "passage_postings")
+#: A band-key generation takes a batch's rows until it holds this many.
+BAND_GENERATION_ROWS = 1 << 22
+#: Bloom filter of a generation: bits per row (rounded up to a power of two) ...
+BLOOM_BITS_PER_ROW = 16
+#: ... and bit positions per key (false positives about 0.2% when full).
+BLOOM_HASHES = 4
+#: Odd multipliers of the filter's multiply-shift hashes (fixed: stored filters use them).
+_BLOOM_MULTIPLIERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
+                               0xD6E8FEB86659FD93], dtype=np.uint64)[:BLOOM_HASHES]
+#: Smallest filter, in bytes.
+_BLOOM_MIN_BYTES = 1024
 
 _MAGIC = b"DDA1"
 #: Profile arrays kept in the ``profile`` blob (the signature has its own column).
@@ -143,10 +166,17 @@ CREATE TABLE profiles (
     postings BLOB NOT NULL
 );
 CREATE TABLE band_keys (
+    gen INTEGER NOT NULL,
     key INTEGER NOT NULL,
     article INTEGER NOT NULL,
-    PRIMARY KEY (key, article)
+    PRIMARY KEY (gen, key, article)
 ) WITHOUT ROWID;
+CREATE TABLE band_gens (
+    gen INTEGER PRIMARY KEY,
+    first_article INTEGER NOT NULL,
+    rows INTEGER NOT NULL,
+    bloom BLOB NOT NULL
+);
 CREATE TABLE doc_postings (
     term INTEGER NOT NULL,
     chunk INTEGER NOT NULL,
@@ -209,8 +239,69 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT OR REPLACE INTO meta VALUES ('next_chunk', ?)", (str(chunk),))
 
 
+def _v2_to_v3(conn: sqlite3.Connection) -> None:
+    """Version 2 kept band keys in one ``(key, article)`` tree; version 3 in
+    generations. The old rows become generation 0 (its filter built from
+    them); new batches start generation 1."""
+    conn.execute("ALTER TABLE band_keys RENAME TO band_keys_v2")
+    for statement in _SCHEMA.split(";"):
+        if "CREATE TABLE band_" in statement:
+            conn.execute(statement)
+    conn.execute("INSERT INTO band_keys SELECT 0, key, article FROM band_keys_v2 "
+                 "ORDER BY key, article")
+    conn.execute("DROP TABLE band_keys_v2")
+    keys = _column(conn, "SELECT key FROM band_keys WHERE gen = 0")
+    if len(keys):
+        conn.execute("INSERT INTO band_gens VALUES (0, 0, ?, ?)",
+                     (len(keys), bloom_of(keys, len(keys)).tobytes()))
+
+
 #: schema version -> the step that brings a file of that version to the next.
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2}
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+
+
+def _column(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> np.ndarray:
+    """One int64 column of a query, as uint64 (band keys keep their bits)."""
+    cur = conn.execute(sql, params)
+    parts = []
+    while rows := cur.fetchmany(1_000_000):
+        parts.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+    return (np.concatenate(parts) if parts else np.zeros(0, np.int64)).view(np.uint64)
+
+
+def _bloom_positions(keys: np.ndarray, n_bytes: int) -> np.ndarray:
+    """Bit positions of uint64 keys in a filter of ``n_bytes`` (a power of two):
+    ``(key * m) mod 2**64``, its top bits, for each multiplier ``m``."""
+    shift = np.uint64(64 - (n_bytes * 8).bit_length() + 1)
+    return (np.ascontiguousarray(keys, dtype=np.uint64)[:, None] * _BLOOM_MULTIPLIERS) >> shift
+
+
+def bloom_of(keys: np.ndarray, rows: int) -> np.ndarray:
+    """A Bloom filter (uint8 bit array) for ``rows`` rows holding ``keys``."""
+    n_bytes = max(_BLOOM_MIN_BYTES, 1 << max(0, (rows * BLOOM_BITS_PER_ROW - 1) // 8)
+                  .bit_length())
+    bloom = np.zeros(n_bytes, dtype=np.uint8)
+    bloom_add(bloom, keys)
+    return bloom
+
+
+def bloom_add(bloom: np.ndarray, keys: np.ndarray) -> None:
+    """Set the bits of ``keys`` in a filter (in place), a million keys at a time."""
+    for lo in range(0, len(keys), 1 << 20):
+        pos = _bloom_positions(keys[lo : lo + (1 << 20)], len(bloom)).ravel()
+        np.bitwise_or.at(bloom, (pos >> np.uint64(3)).astype(np.intp),
+                         np.left_shift(1, (pos & np.uint64(7)).astype(np.uint8)).astype(np.uint8))
+
+
+def bloom_test(bloom: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Which keys the filter may hold (False: certainly not)."""
+    out = np.zeros(len(keys), dtype=bool)
+    for lo in range(0, len(keys), 1 << 20):
+        pos = _bloom_positions(keys[lo : lo + (1 << 20)], len(bloom))
+        bits = bloom[(pos >> np.uint64(3)).astype(np.intp)] >> (pos & np.uint64(7)).astype(
+            np.uint8)
+        out[lo : lo + len(pos)] = (bits & 1).all(axis=1)
+    return out
 
 
 @dataclass(frozen=True)
@@ -675,9 +766,21 @@ class Index:
         return docs, passages
 
     def bucket_members(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(key, article) rows of the stored band keys among ``keys`` (uint64)."""
-        return self._pairs("SELECT key, article FROM band_keys WHERE key IN "
-                           "(SELECT value FROM json_each(?))", as_signed(keys), unsigned=True)
+        """(key, article) rows of the stored band keys among ``keys`` (uint64):
+        each generation is asked for the keys its Bloom filter may hold."""
+        uniq = np.unique(np.ascontiguousarray(keys, dtype=np.uint64))
+        found_k, found_a = [], []
+        for gen, blob in self._conn.execute("SELECT gen, bloom FROM band_gens ORDER BY gen"):
+            maybe = uniq[bloom_test(np.frombuffer(blob, dtype=np.uint8), uniq)]
+            if len(maybe):
+                k, a = self._pairs("SELECT key, article FROM band_keys WHERE gen = ? AND key IN "
+                                   "(SELECT value FROM json_each(?))", as_signed(maybe),
+                                   unsigned=True, params=(gen,))
+                found_k.append(k)
+                found_a.append(a)
+        if not found_k:
+            return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(found_k), np.concatenate(found_a)
 
     def doc_postings(self, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(term, article, weight) of the article keywords among ``terms``."""
@@ -772,11 +875,32 @@ class Index:
                            (_ints(pks),))
 
     def add_band_keys(self, keys: np.ndarray, articles: np.ndarray) -> None:
-        """Insert (key, article) rows (keys uint64)."""
+        """Insert (key, article) rows (keys uint64) of new articles into the
+        newest generation (a new one when it is full) and its filter."""
+        if len(keys) == 0:
+            return
+        last = self._conn.execute("SELECT gen, rows, bloom FROM band_gens "
+                                  "ORDER BY gen DESC LIMIT 1").fetchone()
+        if last is None or last[1] >= BAND_GENERATION_ROWS:
+            gen, rows = (0 if last is None else last[0] + 1), 0
+            bloom = np.zeros(0, dtype=np.uint8)
+            self._conn.execute("INSERT INTO band_gens VALUES (?, ?, 0, x'')",
+                               (gen, int(articles.min())))
+        else:
+            gen, rows = last[0], last[1]
+            bloom = np.frombuffer(last[2], dtype=np.uint8).copy()
         order = np.lexsort((articles, as_signed(keys)))
         self._conn.executemany(
-            "INSERT OR IGNORE INTO band_keys VALUES (?, ?)",
-            zip(as_signed(keys)[order].tolist(), articles[order].tolist()))
+            "INSERT OR IGNORE INTO band_keys VALUES (?, ?, ?)",
+            zip(repeat(gen), as_signed(keys)[order].tolist(), articles[order].tolist()))
+        rows += len(keys)
+        if len(bloom) * 8 < rows * BLOOM_BITS_PER_ROW:  # grown out of it: a bigger one
+            bloom = bloom_of(_column(self._conn, "SELECT key FROM band_keys WHERE gen = ?",
+                                     (gen,)), rows)
+        else:
+            bloom_add(bloom, keys)
+        self._conn.execute("UPDATE band_gens SET rows = ?, bloom = ? WHERE gen = ?",
+                           (rows, bloom.tobytes(), gen))
 
     def remove_band_keys(self, keys: np.ndarray, articles: np.ndarray, scan: bool) -> None:
         """Delete (key, article) rows; ``scan`` deletes by article over the whole
@@ -786,8 +910,16 @@ class Index:
                 "DELETE FROM band_keys WHERE article IN (SELECT value FROM json_each(?))",
                 (_ints(np.unique(articles).tolist()),))
             return
-        self._conn.executemany("DELETE FROM band_keys WHERE key = ? AND article = ?",
-                               zip(as_signed(keys).tolist(), articles.tolist()))
+        gens = self._conn.execute("SELECT gen, first_article FROM band_gens ORDER BY gen"
+                                  ).fetchall()
+        if not gens:
+            return
+        first = np.array([g[1] for g in gens], dtype=np.int64)
+        gen_of = np.array([g[0] for g in gens], dtype=np.int64)[
+            np.maximum(np.searchsorted(first, articles, side="right") - 1, 0)]
+        self._conn.executemany("DELETE FROM band_keys WHERE gen = ? AND key = ? AND article = ?",
+                               zip(gen_of.tolist(), as_signed(keys).tolist(),
+                                   articles.tolist()))
 
     def add_postings(self, table: str, terms: np.ndarray, owners: np.ndarray,
                      weights: np.ndarray) -> None:
@@ -910,12 +1042,13 @@ class Index:
 
     # ----------------------------------------------------------------- helpers
 
-    def _pairs(self, sql: str, values: np.ndarray,
-               unsigned: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def _pairs(self, sql: str, values: np.ndarray, unsigned: bool = False,
+               params: tuple[Any, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
         chunks: list[np.ndarray] = []
         uniq = np.unique(values)
         for lo in range(0, len(uniq), 200_000):
-            rows = self._conn.execute(sql, (_ints(uniq[lo : lo + 200_000].tolist()),)).fetchall()
+            rows = self._conn.execute(
+                sql, (*params, _ints(uniq[lo : lo + 200_000].tolist()))).fetchall()
             if rows:
                 chunks.append(np.array(rows, dtype=np.int64))
         found = np.concatenate(chunks) if chunks else np.zeros((0, 2), dtype=np.int64)
