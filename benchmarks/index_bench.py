@@ -31,7 +31,10 @@ Two corpora (``--mode``):
 Results go to ``benchmarks/results/index_bench.json`` (``--out``). The index
 file is written to a temporary directory unless ``--db`` names one (kept).
 The target: a batch of 1,000 in under 30 s at 100k, its time depending on
-the candidates it finds, not on the index size.
+the candidates it finds, not on the index size. To tell the two apart the
+table also gives verify's cost per candidate, the batch's time without
+verifying, and how many band-key generations it looked up (one per ~9,000
+articles, see :mod:`dedup.index.store`).
 """
 
 from __future__ import annotations
@@ -201,7 +204,9 @@ def run(n: int, sizes: Sequence[int], batch: int, build_batch: int, seed: int,
             indexed += len(measured)
             index.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             size_bytes = file_bytes(index.path)
+            gens = index.execute("SELECT COUNT(*) FROM band_gens").fetchone()[0]
             row.update({
+                "band_generations": int(gens),
                 "stages": result.stats["seconds"],
                 "candidates": result.stats.get("candidates", 0),
                 "candidates_indexed": result.stats.get("candidates_indexed", 0),
@@ -238,6 +243,7 @@ def table(result: dict[str, Any]) -> str:
     """The results as a plain-text table."""
     head = (f"{'index size':>10}  {'batch':>6}  {'seconds':>8}  {'profile':>7}  "
             f"{'cand.':>6}  {'verify':>6}  {'write':>6}  {'candidates':>10}  {'vs index':>8}  "
+            f"{'verify ms/cand.':>15}  {'s w/o verify':>12}  {'gens':>4}  "
             f"{'matches':>7}  {'recall':>6}  {'prec.':>6}  {'bytes/article':>13}")
     lines = [head, "-" * len(head)]
     for r in result["checkpoints"]:
@@ -249,7 +255,10 @@ def table(result: dict[str, Any]) -> str:
             f"{r['index_size']:>10,}  {r['batch']:>6,}  {r['seconds']:>8.2f}  "
             f"{s.get('profile', 0):>7.2f}  {s.get('candidates', 0):>6.2f}  "
             f"{s.get('verify', 0):>6.2f}  {s.get('write', 0):>6.2f}  {r['candidates']:>10,}  "
-            f"{r['candidates_indexed']:>8,}  {r['matches']:>7,}  "
+            f"{r['candidates_indexed']:>8,}  "
+            f"{1000 * s.get('verify', 0) / max(r['candidates'], 1):>15.3f}  "
+            f"{r['seconds'] - s.get('verify', 0):>12.2f}  {r.get('band_generations', '-'):>4}  "
+            f"{r['matches']:>7,}  "
             f"{rec:>6}  {prec:>6}  "
             f"{r['bytes_per_article']:>13,}")
     return "\n".join(lines)
