@@ -680,15 +680,18 @@ def band_generations(db: Path) -> list[tuple[int, int, int]]:
         con.close()
 
 
-def test_version_2_file_is_upgraded_to_band_generations(tmp_path: Path,
-                                                        planted: list[Article]) -> None:
+def test_version_2_file_is_upgraded_to_band_generations(
+        tmp_path: Path, planted: list[Article], caplog: pytest.LogCaptureFixture) -> None:
     old, new = tmp_path / "old.db", tmp_path / "new.db"
     for db in (old, new):
         index_in_batches(db, planted[:12], 3)
     rows = len(band_rows(old))
     downgrade_to_v2(old)
-    with Index.open(old, CONFIG) as idx:
+    with caplog.at_level("WARNING", logger="dedup.index"), Index.open(old, CONFIG) as idx:
         assert idx.meta()["schema_version"] == "3"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{old}: upgrading the index from schema version 2 to 3 (once; it rewrites the tables "
+        "that changed)"]
     assert band_generations(old) == [(0, rows, rows)]
     assert index_state(old) == index_state(new)
     for db in (old, new):

@@ -76,6 +76,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 import sqlite3
@@ -98,6 +99,8 @@ from dedup import tfidf as tfidf_mod
 from dedup.config import Config
 from dedup.errors import ConfigError, IndexError_
 from dedup.pipeline import Profile
+
+_log = logging.getLogger("dedup.index")
 
 #: Version of the table layout; older files are upgraded by ``_MIGRATIONS``.
 SCHEMA_VERSION = 3
@@ -1206,6 +1209,10 @@ def _upgrade(conn: sqlite3.Connection, path: Path, version: int) -> None:
     try:
         current = int(dict(conn.execute("SELECT key, value FROM meta").fetchall())
                       .get("schema_version", "0"))
+        if current in _MIGRATIONS:
+            # one line on stderr (logging's last resort) unless the caller configures logging
+            _log.warning("%s: upgrading the index from schema version %d to %d (once; it "
+                         "rewrites the tables that changed)", path, current, SCHEMA_VERSION)
         while current < SCHEMA_VERSION:
             steps = _MIGRATIONS.get(current)
             if steps is None:
