@@ -374,6 +374,32 @@ def test_band_keys_keep_their_high_bit() -> None:
     assert np.array_equal(signed.view(np.uint64), keys)
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(
+    st.sampled_from(["<i8", "<u8", "<i4", "<f4", "<f8", "<u2"]),
+    st.lists(st.integers(0, 5), min_size=1, max_size=2),
+    st.integers(-(2**31), 2**31 - 1)), min_size=1, max_size=5))
+def test_arrays_round_trip_in_dtype_and_shape(specs: list[tuple[str, list[int], int]]) -> None:
+    rng = np.random.default_rng(abs(specs[0][2]))
+    arrays = {}
+    for k, (code, shape, scale) in enumerate(specs):
+        dt = np.dtype(code)
+        if dt.kind == "f":
+            values = rng.integers(0, 300, size=shape) * (1.5 if scale % 2 else 1.0)
+        elif dt.kind == "u":
+            values = rng.integers(0, np.iinfo(dt).max, size=shape, dtype=dt, endpoint=True)
+        else:
+            values = rng.integers(np.iinfo(dt).min, abs(scale) + 1, size=shape, dtype=dt)
+        arrays[f"a{k}"] = np.asarray(values, dtype=dt)
+    for _ in range(2):  # the second decode reads parsed headers from the cache
+        out = store_mod.decode_arrays(store_mod.encode_arrays(arrays))
+        assert list(out) == list(arrays)
+        for name, arr in arrays.items():
+            assert out[name].dtype == arr.dtype and out[name].shape == arr.shape
+            assert np.array_equal(out[name], arr)
+            assert out[name].flags.writeable
+
+
 def test_corrupt_arrays_are_refused() -> None:
     with pytest.raises(IndexError_, match="corrupt stored arrays: expected magic"):
         store_mod.decode_arrays(b"XXXX\x00\x00")

@@ -448,22 +448,36 @@ def decode_arrays(data: bytes) -> dict[str, np.ndarray]:
                           f"got {bytes(data[:4])!r}")
     (count,) = _U16.unpack_from(data, 4)
     pos, out = 6, {}
+    view = memoryview(data)
     for _ in range(count):
         n_key, n_orig, n_stored, ndim = _HEAD.unpack_from(data, pos)
         pos += 4
-        name = data[pos : pos + n_key].decode()
-        pos += n_key
-        orig = _dtype(data[pos : pos + n_orig])
-        pos += n_orig
-        stored = _dtype(data[pos : pos + n_stored])
-        pos += n_stored
-        shape = struct.unpack_from(f"<{ndim}Q", data, pos)
+        end = pos + n_key + n_orig + n_stored
+        # the names and dtype codes of a layout repeat from blob to blob: parsed once
+        name, orig, stored = _head_strings(bytes(view[pos:end]), n_key, n_orig)
+        pos = end
+        if ndim == 1:
+            (size,) = _U64.unpack_from(data, pos)
+            shape: tuple[int, ...] = (size,)
+        else:
+            shape = struct.unpack_from(f"<{ndim}Q", data, pos)
+            size = math.prod(shape)
         pos += 8 * ndim
-        size = math.prod(shape)
         arr = np.frombuffer(data, dtype=stored, count=size, offset=pos)
         pos += size * stored.itemsize
-        out[name] = arr.astype(orig).reshape(shape)
+        arr = arr.astype(orig)  # a writable copy in the original dtype
+        out[name] = arr if ndim == 1 else arr.reshape(shape)
     return out
+
+
+_U64 = struct.Struct("<Q")
+
+
+@lru_cache(maxsize=256)
+def _head_strings(head: bytes, n_key: int, n_orig: int
+                  ) -> tuple[str, np.dtype[Any], np.dtype[Any]]:
+    return (head[:n_key].decode(), _dtype(head[n_key : n_key + n_orig]),
+            _dtype(head[n_key + n_orig :]))
 
 
 _U16 = struct.Struct("<H")
