@@ -386,10 +386,10 @@ def test_arrays_round_trip_in_dtype_and_shape(specs: list[tuple[str, list[int], 
         dt = np.dtype(code)
         if dt.kind == "f":
             values = rng.integers(0, 300, size=shape) * (1.5 if scale % 2 else 1.0)
-        elif dt.kind == "u":
-            values = rng.integers(0, np.iinfo(dt).max, size=shape, dtype=dt, endpoint=True)
-        else:
-            values = rng.integers(np.iinfo(dt).min, abs(scale) + 1, size=shape, dtype=dt)
+        else:  # values within +-scale: small ones are stored narrowed
+            info = np.iinfo(dt)
+            values = rng.integers(max(info.min, -abs(scale)), min(info.max, abs(scale)),
+                                  size=shape, dtype=dt, endpoint=True)
         arrays[f"a{k}"] = np.asarray(values, dtype=dt)
     for _ in range(2):  # the second decode reads parsed headers from the cache
         out = store_mod.decode_arrays(store_mod.encode_arrays(arrays))
