@@ -846,9 +846,11 @@ def test_cli_add_query_stats_export(tmp_path: Path, planted: list[Article]) -> N
     info = json.loads(shown.stdout)
     assert info["articles"] == 5 and info["clusters"] == 1 and info["schema_version"] == 3
     assert info["bytes_per_article"] == round(info["file_bytes"] / 5)
+    assert info["band_generations"] == 1 and info["band_rows_added"] == len(band_rows(db))
     text = runner.invoke(index_app, ["stats", "--db", str(db)])
     assert "articles:           5\n" in text.stdout
     assert "schema version:     3\n" in text.stdout
+    assert f"band keys added:    {info['band_rows_added']:,} in 1 generation(s)\n" in text.stdout
 
     exported = runner.invoke(index_app, ["export", "--db", str(db), "--format", "jsonl"])
     assert exported.exit_code == 0

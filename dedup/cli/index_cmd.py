@@ -208,7 +208,7 @@ def stats_command(
         f"schema version:     {info['schema_version']}",
         f"articles:           {info['articles']:,}",
         f"passages:           {info['passages']:,}",
-        f"band key rows:      {info['band_rows']:,} in {info['band_generations']:,} "
+        f"band keys added:    {info['band_rows_added']:,} in {info['band_generations']:,} "
         "generation(s)",
         f"matches:            {info['matches']:,}",
         f"clusters:           {info['clusters']:,} ({info['clustered_articles']:,} articles)",

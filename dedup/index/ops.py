@@ -311,7 +311,7 @@ def stats(index: Index) -> dict[str, Any]:
     n, passages = index.counts()
     row = index.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM clusters").fetchone()
     n_matches = index.execute("SELECT COUNT(*) FROM matches").fetchone()[0]
-    gens, band_rows = index.execute("SELECT COUNT(*), COALESCE(SUM(rows), 0) FROM band_gens"
+    gens, band_added = index.execute("SELECT COUNT(*), COALESCE(SUM(rows), 0) FROM band_gens"
                                     ).fetchone()
     size = file_bytes(index.path)
     meta = index.meta()
@@ -324,7 +324,7 @@ def stats(index: Index) -> dict[str, Any]:
         "clusters": int(row[0]),
         "clustered_articles": int(row[1]),
         "band_generations": int(gens),
-        "band_rows": int(band_rows),
+        "band_rows_added": int(band_added),
         "file_bytes": size,
         "bytes_per_article": round(size / n) if n else None,
         "settings": dict(index.settings),

@@ -47,7 +47,8 @@ content_hash, wire_agency, wire_evidence, n_passages, neighbours, cluster)``
     keys (blocked: ``BLOOM_BITS_PER_ROW`` bits per row, ``BLOOM_HASHES`` bits
     of one 64-bit word per key); a lookup probes a generation only with the
     keys its filter may hold (no false negatives, under 0.5% false
-    positives), one index seek each.
+    positives), one index seek each. ``rows`` counts the rows a generation
+    was given: deleting an article leaves it (and its filter bits) as it is.
 ``doc_postings(term, chunk, data)``, ``passage_postings(term, chunk, data)``
     Inverted tables of each article's and each passage's strongest TF-IDF
     terms. A term's posting list is stored in a few binary chunks (``data``:
@@ -906,16 +907,14 @@ class Index:
         newest generation (a new one when it is full) and its filter."""
         if len(keys) == 0:
             return
-        last = self._conn.execute("SELECT gen, rows, bloom FROM band_gens "
+        last = self._conn.execute("SELECT gen, first_article, rows, bloom FROM band_gens "
                                   "ORDER BY gen DESC LIMIT 1").fetchone()
-        if last is None or last[1] >= BAND_GENERATION_ROWS:
-            gen, rows = (0 if last is None else last[0] + 1), 0
+        if last is None or last[2] >= BAND_GENERATION_ROWS:
+            gen, first, rows = (0 if last is None else last[0] + 1), int(articles.min()), 0
             bloom = np.zeros(0, dtype=_BLOOM_WORD)
-            self._conn.execute("INSERT INTO band_gens VALUES (?, ?, 0, x'')",
-                               (gen, int(articles.min())))
         else:
-            gen, rows = last[0], last[1]
-            bloom = np.frombuffer(last[2], dtype=_BLOOM_WORD).copy()
+            gen, first, rows = last[0], last[1], last[2]
+            bloom = np.frombuffer(last[3], dtype=_BLOOM_WORD).copy()
         order = np.lexsort((articles, as_signed(keys)))
         self._conn.executemany(
             "INSERT OR IGNORE INTO band_keys VALUES (?, ?, ?)",
@@ -926,8 +925,8 @@ class Index:
                                      (gen,)), rows)
         else:
             bloom_add(bloom, keys)
-        self._conn.execute("UPDATE band_gens SET rows = ?, bloom = ? WHERE gen = ?",
-                           (rows, bloom.tobytes(), gen))
+        self._conn.execute("INSERT OR REPLACE INTO band_gens VALUES (?, ?, ?, ?)",
+                           (gen, first, rows, bloom.tobytes()))
 
     def remove_band_keys(self, keys: np.ndarray, articles: np.ndarray, scan: bool) -> None:
         """Delete (key, article) rows; ``scan`` deletes by article over the whole
