@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 from datasketch import MinHashLSH
 
-from dedup.text import distinct_sorted
+from dedup.text import distinct_sorted, unique
 
 _C1 = np.uint64(0x9E3779B97F4A7C15)
 _C2 = np.uint64(0xBF58476D1CE4E5B9)
@@ -83,7 +83,7 @@ def _pairs_of_runs(owners: np.ndarray, run_starts: np.ndarray, run_sizes: np.nda
                    max_bucket: int) -> np.ndarray:
     """All owner pairs within each run (runs of distinct owners)."""
     chunks: list[np.ndarray] = [np.zeros((0, 2), dtype=np.int64)]
-    for size in np.unique(run_sizes).tolist():
+    for size in unique(run_sizes).tolist():
         starts = run_starts[run_sizes == size]
         if size <= max_bucket:
             iu, ju = np.triu_indices(size, 1)

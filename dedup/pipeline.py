@@ -470,7 +470,7 @@ def scan_articles(
     seconds["tfidf"] = time.perf_counter() - t
 
     found = [p for p in (lsh_pairs, tfidf_pairs, passage_pairs) if len(p)]
-    pairs = np.unique(np.concatenate(found), axis=0) if found \
+    pairs = tfidf_mod.unique_pairs(np.concatenate(found)) if found \
         else np.zeros((0, 2), dtype=np.int64)
 
     t = time.perf_counter()

@@ -19,6 +19,8 @@ from functools import lru_cache
 import numpy as np
 from datasketch import LeanMinHash, MinHash
 
+from dedup.text import unique
+
 _SCHEME = "affine32"
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 
@@ -119,7 +121,7 @@ def passage_signatures(
     if len(starts) == 1:
         return perm.min(axis=1)[None, :], starts
     # min over each window = min of the stride-sized blocks it spans
-    cuts = np.unique(np.concatenate([starts, starts + params.window, [0]]))
+    cuts = unique(np.concatenate([starts, starts + params.window, [0]]))
     cuts = cuts[cuts < n]
     block_min = np.minimum.reduceat(perm, cuts, axis=1).T  # (n_blocks, num_perm)
     first = np.searchsorted(cuts, starts)

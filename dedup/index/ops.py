@@ -111,6 +111,7 @@ from dedup.index.store import (
 )
 from dedup.model import Article, Match, Skipped
 from dedup.pipeline import Profile
+from dedup.text import unique
 from dedup.wire import WireCredit
 
 #: Seconds to sleep inside the open transaction, just before COMMIT (tests
@@ -542,14 +543,14 @@ def _candidates(index: Index, profiles: Sequence[Profile], config: Config,
 
 def _union(*parts: np.ndarray) -> np.ndarray:
     found = [p for p in parts if len(p)]
-    return np.unique(np.concatenate(found), axis=0) if found else _EMPTY_PAIRS
+    return tfidf_mod.unique_pairs(np.concatenate(found)) if found else _EMPTY_PAIRS
 
 
 def _lsh(index: Index, profiles: Sequence[Profile], config: Config,
          excluded: set[int], found: _Found) -> tuple[np.ndarray, np.ndarray]:
     """Pairs sharing a band bucket: within the batch, and (new, stored pk)."""
     batch = pipeline.lsh_candidates(profiles, config)
-    per = [np.unique(p.band_keys.ravel()) for p in profiles]
+    per = [unique(p.band_keys.ravel()) for p in profiles]
     keys = np.concatenate(per) if per else np.zeros(0, dtype=np.uint64)
     owners = np.repeat(np.arange(len(profiles)), [len(k) for k in per])
     if len(keys) == 0:
@@ -582,7 +583,7 @@ def _lsh(index: Index, profiles: Sequence[Profile], config: Config,
         np.stack([b_owner, ba[b_start]], axis=1),
         np.stack([b_owner, ba[b_start + b_size - 1]], axis=1),
     ]).astype(np.int64)
-    return batch, np.unique(pairs, axis=0) if len(pairs) else _EMPTY_PAIRS
+    return batch, tfidf_mod.unique_pairs(pairs) if len(pairs) else _EMPTY_PAIRS
 
 
 def _doc_tfidf(index: Index, profiles: Sequence[Profile], config: Config, excluded: set[int],
@@ -602,7 +603,7 @@ def _doc_tfidf(index: Index, profiles: Sequence[Profile], config: Config, exclud
     found.doc_posting = (keys.indices.astype(np.int64), owner, keys.data.copy())
     if params.top_k == 0:
         return _EMPTY_PAIRS, _EMPTY_PAIRS
-    key_terms = np.unique(keys.indices).astype(np.int64)
+    key_terms = unique(keys.indices).astype(np.int64)
     lookup_terms = key_terms
     if index.params.doc_max_postings is not None:  # long lists left unread (see IndexParams)
         lookup_terms = key_terms[_lookup(terms, stored_df, key_terms)
@@ -640,7 +641,7 @@ def _doc_tfidf(index: Index, profiles: Sequence[Profile], config: Config, exclud
     to_old = targets < m
     r_o, t_o, v_o = rows[to_old], targets[to_old], vals[to_old]
     if len(t_o):
-        touched = np.unique(t_o)
+        touched = unique(t_o)
         stored = index.neighbours(old_pks[touched].tolist())
         order = np.argsort(t_o, kind="stable")
         r_o, t_o, v_o = r_o[order], t_o[order], v_o[order]
@@ -655,8 +656,8 @@ def _doc_tfidf(index: Index, profiles: Sequence[Profile], config: Config, exclud
                 old.append(np.stack([r_o[lo:hi][enter], np.full(int(enter.sum()), pk)], axis=1))
                 found.old_neighbours[pk] = merged[: params.top_k].astype(np.float32)
     old_pairs = np.concatenate(old).astype(np.int64)
-    return (np.unique(batch, axis=0) if len(batch) else _EMPTY_PAIRS,
-            np.unique(old_pairs, axis=0) if len(old_pairs) else _EMPTY_PAIRS)
+    return (tfidf_mod.unique_pairs(batch) if len(batch) else _EMPTY_PAIRS,
+            tfidf_mod.unique_pairs(old_pairs) if len(old_pairs) else _EMPTY_PAIRS)
 
 
 def _passage_tfidf(index: Index, profiles: Sequence[Profile], config: Config,
@@ -704,7 +705,7 @@ def _passage_tfidf(index: Index, profiles: Sequence[Profile], config: Config,
                              window_no[key_rows].astype(np.int64), keys.data.copy())
     if params.passage_top_k == 0 or keys.nnz == 0:
         return _EMPTY_PAIRS, _EMPTY_PAIRS
-    key_terms = np.unique(keys.indices).astype(np.int64)
+    key_terms = unique(keys.indices).astype(np.int64)
     pt, pp, pw = index.passage_postings(key_terms)
     found.counts["rows_passage"] = len(pt)
     if excluded and len(pp):
@@ -747,7 +748,7 @@ def _verify(index: Index, articles: Sequence[Article], profiles: Sequence[Profil
             excluded: set[int]) -> tuple[list[Match], dict[int, StoredArticle]]:
     """Align the candidate pairs; the verified matches and the old articles' rows."""
     n = len(profiles)
-    old_pks = np.unique(found.old_pairs[:, 1]) if len(found.old_pairs) else \
+    old_pks = unique(found.old_pairs[:, 1]) if len(found.old_pairs) else \
         np.zeros(0, dtype=np.int64)
     old_pks = np.array([pk for pk in old_pks.tolist() if pk not in excluded], dtype=np.int64)
     stored = index.profiles(old_pks.tolist())
@@ -765,7 +766,7 @@ def _verify(index: Index, articles: Sequence[Article], profiles: Sequence[Profil
     all_pairs = np.concatenate(pairs).astype(np.int64) if pairs else _EMPTY_PAIRS
     if len(all_pairs) == 0:
         return [], rows
-    all_pairs = np.unique(all_pairs, axis=0)
+    all_pairs = tfidf_mod.unique_pairs(all_pairs)
     alignments = pipeline.align_pairs(combined, all_pairs, config)
     cosines = _cosines(index, combined, all_pairs, found, n)
     matches = []
@@ -785,7 +786,7 @@ def _cosines(index: Index, profiles: Sequence[Profile], pairs: np.ndarray, found
              n_new: int) -> np.ndarray:
     """Whole-article TF-IDF cosines with the document frequencies after the batch."""
     counts = pipeline.doc_matrix(profiles)
-    terms = np.unique(counts.indices).astype(np.int64)
+    terms = unique(counts.indices).astype(np.int64)
     stored, _ = index.term_frequencies(terms)
     df = stored.copy()
     if found.doc_df is not None and len(found.doc_df[0]):
@@ -950,7 +951,7 @@ def _remove(index: Index, pks: Sequence[int], *, scan: bool) -> set[int]:
     rows = index.articles(pks)
     keys, owners = [], []
     for pk, p in profiles.items():
-        k = np.unique(p.band_keys.ravel())
+        k = unique(p.band_keys.ravel())
         keys.append(k)
         owners.append(np.full(len(k), pk, dtype=np.int64))
     if keys:
@@ -1031,7 +1032,7 @@ def _write(index: Index, articles: Sequence[Article], profiles: Sequence[Profile
             postings=postings,
         ))
     pks = np.array(index.insert_articles(rows, added=time.time()), dtype=np.int64)
-    per = [np.unique(p.band_keys.ravel()) for p in profiles]
+    per = [unique(p.band_keys.ravel()) for p in profiles]
     if per:
         index.add_band_keys(np.concatenate(per),
                             np.repeat(pks, [len(k) for k in per]))

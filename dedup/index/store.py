@@ -100,6 +100,7 @@ from dedup import tfidf as tfidf_mod
 from dedup.config import Config
 from dedup.errors import ConfigError, IndexError_
 from dedup.pipeline import Profile
+from dedup.text import unique
 
 _log = logging.getLogger("dedup.index")
 
@@ -796,7 +797,7 @@ class Index:
     def bucket_members(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(key, article) rows of the stored band keys among ``keys`` (uint64):
         each generation is asked for the keys its Bloom filter may hold."""
-        uniq = np.unique(np.ascontiguousarray(keys, dtype=np.uint64))
+        uniq = unique(np.ascontiguousarray(keys, dtype=np.uint64))
         found_k, found_a = [], []
         for gen, blob in self._conn.execute("SELECT gen, bloom FROM band_gens ORDER BY gen"):
             maybe = uniq[bloom_test(np.frombuffer(blob, dtype=_BLOOM_WORD), uniq)]
@@ -934,7 +935,7 @@ class Index:
         if scan:
             self._conn.execute(
                 "DELETE FROM band_keys WHERE article IN (SELECT value FROM json_each(?))",
-                (_ints(np.unique(articles).tolist()),))
+                (_ints(unique(articles).tolist()),))
             return
         gens = self._conn.execute("SELECT gen, first_article FROM band_gens ORDER BY gen"
                                   ).fetchall()
@@ -986,7 +987,7 @@ class Index:
         The lists touched are rewritten as one chunk each."""
         _check_table(table)
         if scan_articles is not None:
-            gone = np.unique(np.asarray(scan_articles, dtype=np.int64))
+            gone = unique(np.asarray(scan_articles, dtype=np.int64))
             shift = PASSAGE_BITS if table == "passage_postings" else 0
             changed: list[tuple[int, int, bytes | None]] = []
             for term, chunk, data in self._conn.execute(f"SELECT term, chunk, data FROM {table}"):
@@ -1002,7 +1003,7 @@ class Index:
             return
         if len(terms) == 0:
             return
-        uniq = np.unique(terms)
+        uniq = unique(terms)
         old = self._records(table, uniq)
         self._conn.execute(f"DELETE FROM {table} WHERE term IN (SELECT value FROM json_each(?))",
                            (_ints(uniq.tolist()),))
@@ -1071,7 +1072,7 @@ class Index:
     def _pairs(self, sql: str, values: np.ndarray, unsigned: bool = False,
                params: tuple[Any, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
         chunks: list[np.ndarray] = []
-        uniq = np.unique(values)
+        uniq = unique(values)
         for lo in range(0, len(uniq), 200_000):
             rows = self._conn.execute(
                 sql, (*params, _ints(uniq[lo : lo + 200_000].tolist()))).fetchall()
@@ -1094,7 +1095,7 @@ class Index:
         if terms is None:
             batches = [self._conn.execute(f"SELECT term, data FROM {table}").fetchall()]
         else:
-            uniq = np.unique(terms).tolist()
+            uniq = unique(terms).tolist()
             batches = [self._conn.execute(
                 f"SELECT term, data FROM {table} WHERE term IN (SELECT value FROM json_each(?))",
                 (_ints(uniq[lo : lo + 50_000]),)).fetchall() for lo in range(0, len(uniq), 50_000)]
