@@ -107,6 +107,32 @@ def batch_quality(batch: Sequence[Article], seen: set[str], families: dict[str, 
             "precision": round(hit / len(found), 4) if found else None}
 
 
+def doc_cap_trials(index: Index, measured: Sequence[Article], config: Config,
+                   caps: Sequence[int | None], seen: set[str],
+                   families: dict[str, tuple[str, ...]]) -> list[dict[str, Any]]:
+    """Query the batch (nothing written) under each ``doc_max_postings`` value:
+    what a cap on the article keyword lists costs in recall and saves in rows
+    read (the cap only limits lookups, so one index serves every value)."""
+    kept = index.params
+    out = []
+    try:
+        for cap in caps:
+            index.params = IndexParams(passage_max_postings=kept.passage_max_postings,
+                                       doc_max_postings=cap)
+            t = time.perf_counter()
+            q = query(index, measured, config)
+            seconds = time.perf_counter() - t
+            found = {(min(r.id, m.id), max(r.id, m.id)) for r in q.articles for m in r.matches}
+            out.append({"doc_max_postings": cap, "seconds": round(seconds, 2),
+                        "quality": batch_quality(measured, seen, families, found),
+                        **{k: q.stats.get(k, 0) for k in
+                           ("rows_doc", "ms_doc", "candidates_tfidf", "candidates")}})
+            print(f"    doc_max_postings={cap}: {out[-1]}", file=sys.stderr)
+    finally:
+        index.params = kept
+    return out
+
+
 def filler(n: int, seed: int, pan_dir: Path = DEFAULT_PAN_DIR) -> Iterator[Article]:
     """``n`` articles of words drawn independently from the PAN source documents'
     word frequencies: realistic term statistics, no shared passages."""
@@ -142,7 +168,8 @@ def _checkpoints(n: int, sizes: Sequence[int]) -> list[int]:
 
 def run(n: int, sizes: Sequence[int], batch: int, build_batch: int, seed: int,
         db: Path, workers: int | None, with_query: bool, mode: str = "mixed",
-        gen_base: int = 10_000, params: IndexParams | None = None) -> dict[str, Any]:
+        gen_base: int = 10_000, params: IndexParams | None = None,
+        doc_caps: Sequence[int | None] = ()) -> dict[str, Any]:
     """Build the index to each checkpoint and time one batch there."""
     points = _checkpoints(n, sizes)
     t = time.perf_counter()
@@ -187,6 +214,9 @@ def run(n: int, sizes: Sequence[int], batch: int, build_batch: int, seed: int,
             else:
                 measured = [next(timed) for _ in range(batch)]
             row: dict[str, Any] = {"index_size": indexed, "batch": len(measured)}
+            if doc_caps:
+                row["doc_caps"] = doc_cap_trials(index, measured, config, doc_caps, seen,
+                                                 families)
             if with_query:
                 t = time.perf_counter()
                 q = query(index, measured, config)
@@ -284,8 +314,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--passage-max-postings", default=None,
                     help="IndexParams.passage_max_postings of the new index "
                          "(an integer or 'none'; default: IndexParams' default)")
+    ap.add_argument("--doc-caps", default="",
+                    help="comma-separated doc_max_postings values ('none' allowed) to query "
+                         "each timed batch with before adding it (calibration of the cap)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = ap.parse_args(argv)
+    doc_caps = [None if c.strip().lower() == "none" else int(c)
+                for c in args.doc_caps.split(",") if c.strip()]
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     params = IndexParams()
     if args.passage_max_postings is not None:
@@ -303,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     try:
         result = run(args.n, sizes, args.batch, args.build_batch, args.seed, db,
-                     args.workers, args.query, args.mode, args.gen_base, params)
+                     args.workers, args.query, args.mode, args.gen_base, params, doc_caps)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)

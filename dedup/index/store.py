@@ -278,10 +278,14 @@ def _column(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> n
     return (np.concatenate(parts) if parts else np.zeros(0, np.int64)).view(np.uint64)
 
 
-def _bloom_words(keys: np.ndarray, n_words: int) -> np.ndarray:
-    """The word of each uint64 key in a filter of ``n_words`` (a power of two)."""
+def _bloom_words(keys: np.ndarray, n_words: int,
+                 hashed: np.ndarray | None = None) -> np.ndarray:
+    """The word of each uint64 key in a filter of ``n_words`` (a power of two);
+    ``hashed``: the keys' first hash, when already computed."""
     shift = np.uint64(65 - n_words.bit_length())
-    return ((keys * _BLOOM_MULTIPLIERS[0]) >> shift).astype(np.intp)
+    if hashed is None:
+        hashed = keys * _BLOOM_MULTIPLIERS[0]
+    return (hashed >> shift).astype(np.intp)
 
 
 def _bloom_masks(keys: np.ndarray) -> np.ndarray:
@@ -313,9 +317,22 @@ def bloom_add(bloom: np.ndarray, keys: np.ndarray) -> None:
 
 def bloom_test(bloom: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """Which keys the filter may hold (False: certainly not)."""
-    keys = np.ascontiguousarray(keys, dtype=np.uint64)
-    mask = _bloom_masks(keys)
-    return (bloom[_bloom_words(keys, len(bloom))] & mask) == mask
+    return BloomProbe(keys).test(bloom)
+
+
+class BloomProbe:
+    """Keys hashed once, to be tested against several filters (one per
+    generation): the per-filter work is one shift and one gather."""
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self.keys = np.ascontiguousarray(keys, dtype=np.uint64)
+        self.hashed = self.keys * _BLOOM_MULTIPLIERS[0]
+        self.mask = _bloom_masks(self.keys)
+
+    def test(self, bloom: np.ndarray) -> np.ndarray:
+        """Which keys ``bloom`` may hold (False: certainly not)."""
+        words = _bloom_words(self.keys, len(bloom), self.hashed)
+        return (bloom[words] & self.mask) == self.mask
 
 
 @dataclass(frozen=True)
@@ -798,9 +815,10 @@ class Index:
         """(key, article) rows of the stored band keys among ``keys`` (uint64):
         each generation is asked for the keys its Bloom filter may hold."""
         uniq = unique(np.ascontiguousarray(keys, dtype=np.uint64))
+        probe = BloomProbe(uniq)
         found_k, found_a = [], []
         for gen, blob in self._conn.execute("SELECT gen, bloom FROM band_gens ORDER BY gen"):
-            maybe = uniq[bloom_test(np.frombuffer(blob, dtype=_BLOOM_WORD), uniq)]
+            maybe = uniq[probe.test(np.frombuffer(blob, dtype=_BLOOM_WORD))]
             if len(maybe):
                 k, a = self._pairs("SELECT key, article FROM band_keys WHERE gen = ? AND key IN "
                                    "(SELECT value FROM json_each(?))", as_signed(maybe),
