@@ -273,11 +273,13 @@ def table(result: dict[str, Any]) -> str:
     """The results as a plain-text table."""
     head = (f"{'index size':>10}  {'batch':>6}  {'seconds':>8}  {'profile':>7}  "
             f"{'cand.':>6}  {'verify':>6}  {'write':>6}  {'candidates':>10}  {'vs index':>8}  "
-            f"{'verify ms/cand.':>15}  {'s w/o verify':>12}  {'gens':>4}  "
+            f"{'verify ms/cand.':>15}  {'s w/o verify':>12}  {'gens':>4}  {'lsh ms':>6}  "
+            f"{'doc rows':>8}  {'pass. rows':>10}  "
             f"{'matches':>7}  {'recall':>6}  {'prec.':>6}  {'bytes/article':>13}")
     lines = [head, "-" * len(head)]
     for r in result["checkpoints"]:
         s = r["stages"]
+        st = r.get("stats", {})
         q = r.get("quality", {})
         rec, prec = (f"{x:.3f}" if x is not None else "-"
                      for x in (q.get("recall"), q.get("precision")))
@@ -288,6 +290,8 @@ def table(result: dict[str, Any]) -> str:
             f"{r['candidates_indexed']:>8,}  "
             f"{1000 * s.get('verify', 0) / max(r['candidates'], 1):>15.3f}  "
             f"{r['seconds'] - s.get('verify', 0):>12.2f}  {r.get('band_generations', '-'):>4}  "
+            f"{st.get('ms_lsh', 0):>6,}  {st.get('rows_doc', 0):>8,}  "
+            f"{st.get('rows_passage', 0):>10,}  "
             f"{r['matches']:>7,}  "
             f"{rec:>6}  {prec:>6}  "
             f"{r['bytes_per_article']:>13,}")

@@ -432,8 +432,10 @@ def _run(index: Index, articles: Sequence[Article], config: Config, *, write: bo
                            unchanged_pks, known)
         if write:
             _pause_before_commit()
+        t = time.perf_counter()
     if write and work:
         index.checkpoint()
+    seconds["commit"] = time.perf_counter() - t
 
     stats = {
         "articles": len(articles),
