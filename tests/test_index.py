@@ -706,6 +706,27 @@ def band_generations(db: Path) -> list[tuple[int, int, int]]:
         con.close()
 
 
+def test_band_generation_never_overfills(tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # a batch that would take the newest generation past its capacity starts a
+    # new one (its filter would double otherwise); one larger batch fills one alone
+    monkeypatch.setattr(store_mod, "BAND_GENERATION_ROWS", 1000)
+    rng = np.random.default_rng(3)
+    with Index.open(tmp_path / "g.db", CONFIG, create=True) as idx:
+        pk = 1
+        for n in (600, 300, 300, 1500, 100):
+            keys = rng.integers(0, 2**63, size=n, dtype=np.int64).view(np.uint64)
+            with idx.transaction(write=True):
+                idx.add_band_keys(keys, np.full(n, pk, dtype=np.int64))
+            pk += 1
+        gens = idx.execute("SELECT gen, first_article, rows, length(bloom) FROM band_gens "
+                           "ORDER BY gen").fetchall()
+    assert [(g, first, rows) for g, first, rows, _ in gens] == \
+        [(0, 1, 900), (1, 3, 300), (2, 4, 1500), (3, 5, 100)]
+    # filters: 16 bits a row rounded up to a power of two words, at least 128
+    assert [size // 8 for *_, size in gens] == [256, 128, 512, 128]
+
+
 def test_version_2_file_is_upgraded_to_band_generations(
         tmp_path: Path, planted: list[Article], caplog: pytest.LogCaptureFixture) -> None:
     old, new = tmp_path / "old.db", tmp_path / "new.db"

@@ -35,20 +35,20 @@ content_hash, wire_agency, wire_evidence, n_passages, neighbours, cluster)``
     tables and term counts (so that removing it removes exactly that).
 ``band_keys(gen, key, article)``, ``band_gens(gen, first_article, rows, bloom)``
     The LSH band keys of its passages (uint64 stored as int64), WITHOUT ROWID
-    with primary key ``(gen, key, article)``, in *generations*: a batch adds
-    its rows to the newest generation until that holds
-    ``BAND_GENERATION_ROWS`` (4M, about 9,000 articles), then a new one
-    begins; an article's generation is the last whose ``first_article`` is at
-    most its pk. A batch's inserts thus land in one bounded stretch of the
-    B-tree: with a single ``(key, article)`` tree, the 479 random keys of
-    each new article dirtied most of its pages (about 650 MB written per
-    batch of 1,000 at 100k articles, growing with the index; see
-    benchmarks/CALIBRATION.md). Each generation keeps a Bloom filter of its
-    keys (blocked: ``BLOOM_BITS_PER_ROW`` bits per row, ``BLOOM_HASHES`` bits
-    of one 64-bit word per key); a lookup probes a generation only with the
-    keys its filter may hold (no false negatives, under 0.5% false
-    positives), one index seek each. ``rows`` counts the rows a generation
-    was given: deleting an article leaves it (and its filter bits) as it is.
+    with primary key ``(gen, key, article)``, in *generations*: a batch adds its
+    rows to the newest generation while that stays within
+    ``BAND_GENERATION_ROWS`` (4M, about 9,000 articles), else begins a new one
+    (a batch larger than that fills one alone); an article's generation is the
+    last whose ``first_article`` is at most its pk. A batch's inserts thus land
+    in one bounded stretch of the B-tree: with a single ``(key, article)`` tree,
+    the 479 random keys of each new article dirtied most of its pages (about 650
+    MB written per batch of 1,000 at 100k articles, growing with the index; see
+    benchmarks/CALIBRATION.md). Each generation keeps a Bloom filter of its keys
+    (blocked: ``BLOOM_BITS_PER_ROW`` bits per row, ``BLOOM_HASHES`` bits of one
+    64-bit word per key); a lookup probes a generation only with the keys its
+    filter may hold (no false negatives, under 0.5% false positives), one index
+    seek each. ``rows`` counts the rows a generation was given: deleting an
+    article leaves it (and its filter bits) as it is.
 ``doc_postings(term, chunk, data)``, ``passage_postings(term, chunk, data)``
     Inverted tables of each article's and each passage's strongest TF-IDF
     terms. A term's posting list is stored in a few binary chunks (``data``:
@@ -118,7 +118,9 @@ MAX_CHUNKS = 8
 POSTING = np.dtype([("owner", "<i8"), ("weight", "<u2")])
 #: The inverted tables (see the module docstring).
 POSTING_TABLES = ("doc_postings", "passage_postings")
-#: A band-key generation takes a batch's rows until it holds this many.
+#: A band-key generation takes a batch's rows while it would hold at most this
+#: many (its filter then stays at 2**22 * 16 bits, 8 MB; a batch of more rows
+#: fills a generation alone).
 BAND_GENERATION_ROWS = 1 << 22
 #: Bloom filter of a generation: bits per row (rounded up to a power of two) ...
 BLOOM_BITS_PER_ROW = 16
@@ -346,8 +348,8 @@ class IndexParams:
     read for a batch of 1,000 at 100k articles, 34 s). The absolute
     ``passage_max_postings`` (default 1,000: the scan's own limit at 100,000
     windows, about 10,000 news articles) bounds every list a batch reads:
-    3.0M rows at 50k, 3.6M at 100k, and the batch took 27 s at 100k (16 s
-    since band keys are kept in generations), with
+    3.0M rows at 50k, 3.6M at 100k, and the batch took 27 s at 100k (10.6 s
+    since band keys are kept in generations and article lookups capped), with
     the same recall of its true pairs (0.998) as without the cap
     (``benchmarks/index_bench.py``; the calibration of the value is in
     benchmarks/CALIBRATION.md). Both values are kept in the file (pinned):
@@ -934,7 +936,9 @@ class Index:
             return
         last = self._conn.execute("SELECT gen, first_article, rows, bloom FROM band_gens "
                                   "ORDER BY gen DESC LIMIT 1").fetchone()
-        if last is None or last[2] >= BAND_GENERATION_ROWS:
+        # a new generation when this batch would overfill the newest one (a
+        # generation over BAND_GENERATION_ROWS would double its filter)
+        if last is None or (last[2] > 0 and last[2] + len(keys) > BAND_GENERATION_ROWS):
             gen, first, rows = (0 if last is None else last[0] + 1), int(articles.min()), 0
             bloom = np.zeros(0, dtype=_BLOOM_WORD)
         else:
