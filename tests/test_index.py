@@ -721,10 +721,24 @@ def test_band_generation_never_overfills(tmp_path: Path,
             pk += 1
         gens = idx.execute("SELECT gen, first_article, rows, length(bloom) FROM band_gens "
                            "ORDER BY gen").fetchall()
+        # one batch of three articles: two fill the newest generation, the third
+        # begins the next (an article's rows stay together)
+        keys = rng.integers(0, 2**63, size=1200, dtype=np.int64).view(np.uint64)
+        with idx.transaction(write=True):
+            idx.add_band_keys(keys, np.repeat(np.array([8, 6, 7]), 400))
+        gens = idx.execute("SELECT gen, first_article, rows, length(bloom) FROM band_gens "
+                           "ORDER BY gen").fetchall()
+        members = idx.bucket_members(keys)
     assert [(g, first, rows) for g, first, rows, _ in gens] == \
-        [(0, 1, 900), (1, 3, 300), (2, 4, 1500), (3, 5, 100)]
+        [(0, 1, 900), (1, 3, 300), (2, 4, 1500), (3, 5, 900), (4, 8, 400)]
     # filters: 16 bits a row rounded up to a power of two words, at least 128
-    assert [size // 8 for *_, size in gens] == [256, 128, 512, 128]
+    assert [size // 8 for *_, size in gens] == [256, 128, 512, 256, 128]
+    assert sorted(zip(members[0].tolist(), members[1].tolist())) == \
+        sorted(zip(keys.tolist(), np.repeat([8, 6, 7], 400).tolist()))
+    with sqlite3.connect(tmp_path / "g.db") as con:
+        held = dict(con.execute("SELECT article, MIN(gen) FROM band_keys GROUP BY article "
+                                "HAVING MIN(gen) = MAX(gen)").fetchall())
+    assert held == {1: 0, 2: 0, 3: 1, 4: 2, 5: 3, 6: 3, 7: 3, 8: 4}
 
 
 def test_version_2_file_is_upgraded_to_band_generations(

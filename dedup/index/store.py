@@ -930,20 +930,43 @@ class Index:
                            (_ints(pks),))
 
     def add_band_keys(self, keys: np.ndarray, articles: np.ndarray) -> None:
-        """Insert (key, article) rows (keys uint64) of new articles into the
-        newest generation (a new one when it is full) and its filter."""
+        """Insert (key, article) rows (keys uint64) of new articles (pks above
+        every stored one) into the newest generation and its filter, filling
+        it to ``BAND_GENERATION_ROWS``; the articles that do not fit begin the
+        next (an article's rows are never split)."""
         if len(keys) == 0:
             return
+        by_article = np.argsort(articles, kind="stable")
+        keys = np.ascontiguousarray(keys, dtype=np.uint64)[by_article]
+        articles = np.asarray(articles, dtype=np.int64)[by_article]
         last = self._conn.execute("SELECT gen, first_article, rows, bloom FROM band_gens "
                                   "ORDER BY gen DESC LIMIT 1").fetchone()
-        # a new generation when this batch would overfill the newest one (a
-        # generation over BAND_GENERATION_ROWS would double its filter)
-        if last is None or (last[2] > 0 and last[2] + len(keys) > BAND_GENERATION_ROWS):
-            gen, first, rows = (0 if last is None else last[0] + 1), int(articles.min()), 0
+        if last is None:
+            gen, first, rows = 0, int(articles[0]), 0
             bloom = np.zeros(0, dtype=_BLOOM_WORD)
         else:
             gen, first, rows = last[0], last[1], last[2]
             bloom = np.frombuffer(last[3], dtype=_BLOOM_WORD).copy()
+        start = 0
+        while start < len(keys):
+            end = start + max(0, BAND_GENERATION_ROWS - rows)
+            if end < len(keys):  # back to the first row of the article cut at ``end``
+                end = int(np.searchsorted(articles, articles[end], side="left"))
+            if end <= start and rows == 0:  # one article over the capacity: alone
+                end = int(np.searchsorted(articles, articles[start], side="right"))
+            if end > start:
+                self._add_to_generation(gen, first, rows, bloom, keys[start:end],
+                                        articles[start:end])
+                start = end
+            if start < len(keys):
+                gen, first, rows = gen + 1, int(articles[start]), 0
+                bloom = np.zeros(0, dtype=_BLOOM_WORD)
+            else:
+                break
+
+    def _add_to_generation(self, gen: int, first: int, rows: int, bloom: np.ndarray,
+                           keys: np.ndarray, articles: np.ndarray) -> None:
+        """Rows into one generation (which holds ``rows`` with filter ``bloom``)."""
         order = np.lexsort((articles, as_signed(keys)))
         self._conn.executemany(
             "INSERT OR IGNORE INTO band_keys VALUES (?, ?, ?)",
