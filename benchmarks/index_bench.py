@@ -8,7 +8,9 @@ its stages, the candidates it found (all, and against stored articles), the
 matches, and the file size per article::
 
     python -m benchmarks.index_bench                       # 100k, the full run
+    python -m benchmarks.index_bench --n 200000 --sizes 10000,50000,100000,200000
     python -m benchmarks.index_bench --n 20000 --sizes 5000,10000,20000
+    python -m benchmarks.index_bench --doc-caps none,100,300,1000  # calibration
 
 Two corpora (``--mode``):
 
@@ -33,8 +35,12 @@ file is written to a temporary directory unless ``--db`` names one (kept).
 The target: a batch of 1,000 in under 30 s at 100k, its time depending on
 the candidates it finds, not on the index size. To tell the two apart the
 table also gives verify's cost per candidate, the batch's time without
-verifying, and how many band-key generations it looked up (one per ~9,000
-articles, see :mod:`dedup.index.store`).
+verifying, how many band-key generations it looked up (one per ~9,000
+articles, see :mod:`dedup.index.store`) and the LSH lookup's milliseconds,
+and the article and passage posting rows it read (both lists capped,
+:class:`~dedup.index.store.IndexParams`). ``--doc-caps`` queries each timed
+batch under several article keyword caps before adding it (nothing written),
+for the calibration in benchmarks/CALIBRATION.md.
 """
 
 from __future__ import annotations

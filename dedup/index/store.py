@@ -348,7 +348,7 @@ class IndexParams:
     read for a batch of 1,000 at 100k articles, 34 s). The absolute
     ``passage_max_postings`` (default 1,000: the scan's own limit at 100,000
     windows, about 10,000 news articles) bounds every list a batch reads:
-    3.0M rows at 50k, 3.6M at 100k, and the batch took 27 s at 100k (10.6 s
+    3.0M rows at 50k, 3.6M at 100k, and the batch took 27 s at 100k (10.8 s
     since band keys are kept in generations and article lookups capped), with
     the same recall of its true pairs (0.998) as without the cap
     (``benchmarks/index_bench.py``; the calibration of the value is in
