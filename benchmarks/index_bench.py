@@ -8,6 +8,7 @@ its stages, the candidates it found (all, and against stored articles), the
 matches, and the file size per article::
 
     python -m benchmarks.index_bench                       # 100k, the full run
+    # the committed results/index_bench.json (checkpoints 10k to 200k):
     python -m benchmarks.index_bench --n 200000 --sizes 10000,50000,100000,200000
     python -m benchmarks.index_bench --n 20000 --sizes 5000,10000,20000
     python -m benchmarks.index_bench --doc-caps none,100,300,1000  # calibration

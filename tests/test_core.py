@@ -601,3 +601,23 @@ def test_passage_keys_in_chunks_equal_tfidf_transformer_over_all_windows() -> No
         assert np.array_equal(keys.indptr, want.indptr)
         assert np.array_equal(keys.indices, want.indices)
         assert np.allclose(keys.data, want.data, atol=1e-6)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=2**64 - 1), max_size=300),
+       st.integers(min_value=1, max_value=3))
+def test_unique_is_numpy_unique(values: list[int], rows: int) -> None:
+    # the sort-based stand-in for np.unique (numpy 2.3+ hashes, 5-13x slower):
+    # same values, same order, same dtype, flattened like np.unique
+    arr = np.array(values * rows, dtype=np.uint64).reshape(rows, -1)
+    got = text.unique(arr)
+    assert got.dtype == arr.dtype and np.array_equal(got, np.unique(arr))
+    signed = arr.view(np.int64)
+    assert np.array_equal(text.unique(signed), np.unique(signed))
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**6)), max_size=200))
+def test_unique_pairs_is_numpy_unique_rows(pairs: list[tuple[int, int]]) -> None:
+    from dedup.tfidf import unique_pairs
+
+    arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    assert np.array_equal(unique_pairs(arr), np.unique(arr, axis=0))

@@ -36,9 +36,9 @@ content_hash, wire_agency, wire_evidence, n_passages, neighbours, cluster)``
 ``band_keys(gen, key, article)``, ``band_gens(gen, first_article, rows, bloom)``
     The LSH band keys of its passages (uint64 stored as int64), WITHOUT ROWID
     with primary key ``(gen, key, article)``, in *generations*: a batch adds its
-    rows to the newest generation while that stays within
-    ``BAND_GENERATION_ROWS`` (4M, about 9,000 articles), else begins a new one
-    (a batch larger than that fills one alone); an article's generation is the
+    rows to the newest generation up to ``BAND_GENERATION_ROWS`` (4M, about
+    9,000 articles), and the articles that do not fit begin the next (an
+    article's rows stay in one generation); an article's generation is the
     last whose ``first_article`` is at most its pk. A batch's inserts thus land
     in one bounded stretch of the B-tree: with a single ``(key, article)`` tree,
     the 479 random keys of each new article dirtied most of its pages (about 650
@@ -118,9 +118,8 @@ MAX_CHUNKS = 8
 POSTING = np.dtype([("owner", "<i8"), ("weight", "<u2")])
 #: The inverted tables (see the module docstring).
 POSTING_TABLES = ("doc_postings", "passage_postings")
-#: A band-key generation takes a batch's rows while it would hold at most this
-#: many (its filter then stays at 2**22 * 16 bits, 8 MB; a batch of more rows
-#: fills a generation alone).
+#: Rows a band-key generation holds at most (its filter: 2**22 * 16 bits, 8 MB);
+#: only a single article with more rows would exceed it, alone.
 BAND_GENERATION_ROWS = 1 << 22
 #: Bloom filter of a generation: bits per row (rounded up to a power of two) ...
 BLOOM_BITS_PER_ROW = 16
