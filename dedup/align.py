@@ -30,7 +30,7 @@ from functools import cached_property
 import numpy as np
 
 from dedup.model import Passage
-from dedup.text import distinct_sorted
+from dedup.text import unique
 
 #: Above this many sentence pairs, shared-term counts come from a sort, not a count over all pairs.
 _DENSE_LIMIT = 40_000
@@ -96,8 +96,7 @@ class Side:
     def bigram_set(self, s0: int, s1: int) -> np.ndarray:
         """Unique bigram hashes inside sentences s0..s1 (inclusive), sorted."""
         lo, hi = int(self.token_bounds[s0]), int(self.token_bounds[s1 + 1]) - 1
-        # a sort beats np.unique's hashing at these sizes
-        return distinct_sorted(np.sort(self.bigrams[lo:max(lo, hi)]))
+        return unique(self.bigrams[lo:max(lo, hi)])
 
     @property
     def n_sentences(self) -> int:

@@ -29,7 +29,7 @@ from dedup.align import Alignment, Side, align, match_score
 from dedup.cluster import cluster
 from dedup.config import Config
 from dedup.model import Article, Match, Report, Skipped
-from dedup.text import distinct_sorted, segment, tokenize
+from dedup.text import segment, tokenize, unique
 
 #: progress(stage, done, total) callback type.
 Progress = Callable[[str, int, int], None]
@@ -96,7 +96,7 @@ def profile(text: str, params: sketch_mod.SketchParams, bands: tuple[int, int]) 
         signature = signatures.min(axis=0)
     else:
         signature = sketch_mod.minhash(shingles, params.num_perm, params.seed)
-    shingle_set = distinct_sorted(np.sort((shingles & np.uint64(0xFFFFFFFF)).astype(np.uint32)))
+    shingle_set = unique((shingles & np.uint64(0xFFFFFFFF)).astype(np.uint32))
     return Profile(
         length=len(text),
         sent_starts=sents.starts,
