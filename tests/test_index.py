@@ -708,8 +708,9 @@ def band_generations(db: Path) -> list[tuple[int, int, int]]:
 
 def test_band_generation_never_overfills(tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    # a batch that would take the newest generation past its capacity starts a
-    # new one (its filter would double otherwise); one larger batch fills one alone
+    # a batch fills the newest generation to its capacity (past it the filter
+    # would double) and the articles that do not fit begin the next; a single
+    # article over the capacity fills one alone
     monkeypatch.setattr(store_mod, "BAND_GENERATION_ROWS", 1000)
     rng = np.random.default_rng(3)
     with Index.open(tmp_path / "g.db", CONFIG, create=True) as idx:
@@ -719,8 +720,6 @@ def test_band_generation_never_overfills(tmp_path: Path,
             with idx.transaction(write=True):
                 idx.add_band_keys(keys, np.full(n, pk, dtype=np.int64))
             pk += 1
-        gens = idx.execute("SELECT gen, first_article, rows, length(bloom) FROM band_gens "
-                           "ORDER BY gen").fetchall()
         # one batch of three articles: two fill the newest generation, the third
         # begins the next (an article's rows stay together)
         keys = rng.integers(0, 2**63, size=1200, dtype=np.int64).view(np.uint64)

@@ -279,13 +279,10 @@ def _column(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> n
     return (np.concatenate(parts) if parts else np.zeros(0, np.int64)).view(np.uint64)
 
 
-def _bloom_words(keys: np.ndarray, n_words: int,
-                 hashed: np.ndarray | None = None) -> np.ndarray:
-    """The word of each uint64 key in a filter of ``n_words`` (a power of two);
-    ``hashed``: the keys' first hash, when already computed."""
+def _bloom_words(hashed: np.ndarray, n_words: int) -> np.ndarray:
+    """The word in a filter of ``n_words`` (a power of two) of each key, from
+    the key's first hash (``key * _BLOOM_MULTIPLIERS[0]``)."""
     shift = np.uint64(65 - n_words.bit_length())
-    if hashed is None:
-        hashed = keys * _BLOOM_MULTIPLIERS[0]
     return (hashed >> shift).astype(np.intp)
 
 
@@ -313,7 +310,8 @@ def bloom_add(bloom: np.ndarray, keys: np.ndarray) -> None:
     keys = np.ascontiguousarray(keys, dtype=np.uint64)
     for lo in range(0, len(keys), 1 << 20):
         part = keys[lo : lo + (1 << 20)]
-        np.bitwise_or.at(bloom, _bloom_words(part, len(bloom)), _bloom_masks(part))
+        np.bitwise_or.at(bloom, _bloom_words(part * _BLOOM_MULTIPLIERS[0], len(bloom)),
+                         _bloom_masks(part))
 
 
 def bloom_test(bloom: np.ndarray, keys: np.ndarray) -> np.ndarray:
@@ -326,13 +324,13 @@ class BloomProbe:
     generation): the per-filter work is one shift and one gather."""
 
     def __init__(self, keys: np.ndarray) -> None:
-        self.keys = np.ascontiguousarray(keys, dtype=np.uint64)
-        self.hashed = self.keys * _BLOOM_MULTIPLIERS[0]
-        self.mask = _bloom_masks(self.keys)
+        keys = np.ascontiguousarray(keys, dtype=np.uint64)
+        self.hashed = keys * _BLOOM_MULTIPLIERS[0]
+        self.mask = _bloom_masks(keys)
 
     def test(self, bloom: np.ndarray) -> np.ndarray:
         """Which keys ``bloom`` may hold (False: certainly not)."""
-        words = _bloom_words(self.keys, len(bloom), self.hashed)
+        words = _bloom_words(self.hashed, len(bloom))
         return (bloom[words] & self.mask) == self.mask
 
 
@@ -960,8 +958,6 @@ class Index:
             if start < len(keys):
                 gen, first, rows = gen + 1, int(articles[start]), 0
                 bloom = np.zeros(0, dtype=_BLOOM_WORD)
-            else:
-                break
 
     def _add_to_generation(self, gen: int, first: int, rows: int, bloom: np.ndarray,
                            keys: np.ndarray, articles: np.ndarray) -> None:
@@ -970,14 +966,15 @@ class Index:
         self._conn.executemany(
             "INSERT OR IGNORE INTO band_keys VALUES (?, ?, ?)",
             zip(repeat(gen), as_signed(keys)[order].tolist(), articles[order].tolist()))
-        rows += len(keys)
-        if len(bloom) * 64 < rows * BLOOM_BITS_PER_ROW:  # grown out of it: a bigger one
+        if rows == 0:  # a new generation: its keys are these
+            bloom = bloom_of(keys, len(keys))
+        elif len(bloom) * 64 < (rows + len(keys)) * BLOOM_BITS_PER_ROW:  # grown out of it
             bloom = bloom_of(_column(self._conn, "SELECT key FROM band_keys WHERE gen = ?",
-                                     (gen,)), rows)
+                                     (gen,)), rows + len(keys))
         else:
             bloom_add(bloom, keys)
         self._conn.execute("INSERT OR REPLACE INTO band_gens VALUES (?, ?, ?, ?)",
-                           (gen, first, rows, bloom.tobytes()))
+                           (gen, first, rows + len(keys), bloom.tobytes()))
 
     def remove_band_keys(self, keys: np.ndarray, articles: np.ndarray, scan: bool) -> None:
         """Delete (key, article) rows; ``scan`` deletes by article over the whole
