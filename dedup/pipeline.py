@@ -25,11 +25,11 @@ from dedup import lsh as lsh_mod
 from dedup import sketch as sketch_mod
 from dedup import tfidf as tfidf_mod
 from dedup import wire as wire_mod
-from dedup.align import Alignment, Side, align, match_score
+from dedup.align import Alignment, Side, Tokens, align, match_score, refine
 from dedup.cluster import cluster
 from dedup.config import Config
 from dedup.model import Article, Match, Report, Skipped
-from dedup.text import segment, tokenize, unique
+from dedup.text import segment, token_spans, tokenize, unique
 
 #: progress(stage, done, total) callback type.
 Progress = Callable[[str, int, int], None]
@@ -210,15 +210,30 @@ def _cosine_range(bounds: tuple[int, int]) -> list[np.ndarray]:
 
 def _align_range(bounds: tuple[int, int]) -> list[Alignment]:
     profiles, pairs, params = _SHARED["profiles"], _SHARED["pairs"], _SHARED["align"]
-    # an article's side (and the term index it derives) is built once per process
+    texts: Sequence[str] | None = _SHARED.get("texts")
+    # an article's side (and the term index it derives) is built once per process;
+    # token offsets (for refinement, 16 bytes a token) are kept for this range only
     sides: dict[int, Side] = _SHARED.setdefault("sides", {})
+    offsets: dict[int, Tokens] = {}
 
     def side(k: int) -> Side:
         if k not in sides:
             sides[k] = profiles[k].side()
         return sides[k]
 
-    return [align(side(i), side(j), params) for i, j in pairs[bounds[0] : bounds[1]].tolist()]
+    def tokens(k: int) -> Tokens:
+        if k not in offsets:
+            assert texts is not None
+            offsets[k] = token_spans(texts[k])
+        return offsets[k]
+
+    out = []
+    for i, j in pairs[bounds[0] : bounds[1]].tolist():
+        al = align(side(i), side(j), params)
+        if al.passages and texts is not None:
+            al = refine(al, side(i), side(j), tokens(i), tokens(j), params)
+        out.append(al)
+    return out
 
 
 def _run_ranges(
@@ -289,12 +304,14 @@ def passage_candidates(profiles: Sequence[Profile], config: Config) -> np.ndarra
 
 def align_pairs(
     profiles: Sequence[Profile], pairs: np.ndarray, config: Config,
-    progress: Progress | None = None,
+    progress: Progress | None = None, texts: Sequence[str] | None = None,
 ) -> list[Alignment]:
-    """Alignment of each pair (rows of ``pairs`` index ``profiles``), in order."""
+    """Alignment of each pair (rows of ``pairs`` index ``profiles``), in order;
+    with the ``texts`` of the profiles, passages are refined to the shared words
+    (:func:`dedup.align.refine`)."""
     return _run_ranges(_align_range, len(pairs), _workers(config),
-                       {"profiles": profiles, "pairs": pairs, "align": config.align},
-                       "verify", progress, 100)
+                       {"profiles": profiles, "pairs": pairs, "align": config.align,
+                        "texts": texts}, "verify", progress, 100)
 
 
 # --- stages ----------------------------------------------------------------
@@ -474,7 +491,7 @@ def scan_articles(
         else np.zeros((0, 2), dtype=np.int64)
 
     t = time.perf_counter()
-    alignments = align_pairs(profiles, pairs, config, progress)
+    alignments = align_pairs(profiles, pairs, config, progress, [a.text for a in articles])
     aligned = [k for k, al in enumerate(alignments) if al.passages]
     found_pairs = pairs[aligned]
     found_alignments = [alignments[k] for k in aligned]
@@ -539,7 +556,10 @@ def compare(text_a: str, text_b: str, config: Config | None = None, *,
     pa = profile(text_a, config.sketch, _bands(config))
     pb = profile(text_b, config.sketch, _bands(config))
     with threadpool_limits(limits=1):
-        al = align(pa.side(), pb.side(), config.align)
+        sa, sb = pa.side(), pb.side()
+        al = align(sa, sb, config.align)
+        if al.passages:
+            al = refine(al, sa, sb, token_spans(text_a), token_spans(text_b), config.align)
     vectors, _ = tfidf_mod.doc_vectors(doc_matrix([pa, pb]))
     cos = float(tfidf_mod.pair_cosines(vectors, np.array([[0, 1]]))[0])
     return Match(

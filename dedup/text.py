@@ -177,18 +177,32 @@ _EMPTY_I = np.zeros(0, dtype=np.int64)
 _EMPTY_TOKENS = Tokens(_EMPTY_I, _EMPTY_I, np.zeros(0, dtype=np.uint64))
 
 
-def _tokenize_ascii(text: str) -> Tokens:
-    """:func:`tokenize` of an ASCII text: no solo characters, no expansion, so
-    tokens are the runs of word characters."""
+def _ascii_spans(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The code points of an ASCII text and its tokens' starts and ends: no solo
+    characters, no expansion, so tokens are the runs of word characters."""
     chars = np.frombuffer(text.encode("ascii"), dtype=np.uint8).astype(np.intp)
     edges = np.zeros(len(chars) + 2, dtype=np.int8)
     edges[1:-1] = _ASCII_WORD[chars]
     step = np.diff(edges)
-    starts = np.flatnonzero(step == 1)
+    return chars, np.flatnonzero(step == 1), np.flatnonzero(step == -1)
+
+
+def _tokenize_ascii(text: str) -> Tokens:
+    """:func:`tokenize` of an ASCII text."""
+    chars, starts, ends = _ascii_spans(text)
     if len(starts) == 0:
         return _EMPTY_TOKENS
-    ends = np.flatnonzero(step == -1)
     return Tokens(starts, ends, _poly_hash_plus1(_ASCII_LOWER1[chars], starts, ends))
+
+
+def token_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The ``(starts, ends)`` of :func:`tokenize`, without hashing the tokens
+    where that can be skipped (an ASCII text)."""
+    if text and text.isascii():
+        _, starts, ends = _ascii_spans(text)
+        return starts, ends
+    toks = tokenize(text)
+    return toks.starts, toks.ends
 
 
 def tokenize(text: str) -> Tokens:

@@ -235,6 +235,74 @@ def test_trimmed_copy_passage_offsets() -> None:
     assert m.reuse_b_in_a == pytest.approx(len(trimmed) / len(WIRE_STORM), abs=1e-9)
 
 
+def test_copy_starting_mid_sentence_is_fitted_to_the_copied_words() -> None:
+    # the copy drops the first sentence's opening clause and runs the story on from a
+    # local sentence: the passage starts at the first copied word on both sides
+    cut = WIRE_STORM.index("forcing officials")
+    copied = WIRE_STORM[cut:]
+    story = "Residents of our county were told to prepare for the worst, " + copied
+    m = compare(story, WIRE_STORM)
+    (p,) = m.passages
+    assert story[p.a_start:p.a_end] == copied
+    assert WIRE_STORM[p.b_start:p.b_end] == copied
+    # reuse shares still count whole sentences: the first sentence is found in full
+    assert m.reuse_b_in_a == pytest.approx(1.0, abs=1e-9)
+
+
+def test_reworded_passage_keeps_its_sentences() -> None:
+    # too few shared bigrams to trim: the refined passage holds the aligned sentences
+    wire = ("The regional water authority said on Monday that the new desalination plant "
+            "near the northern harbour would supply about forty thousand households by the "
+            "end of next year, after engineers finished testing the membranes and the pumps. "
+            "Officials expect the plant to cut the region's reliance on river water by a "
+            "third during the dry summer months, when reservoirs often run low.")
+    rewrite = ("By the end of next year the new desalination plant close to the northern "
+               "harbour would serve about forty thousand homes, the regional water authority "
+               "said on Monday, once engineers finished testing the pumps and the membranes. "
+               "During the dry summer months, when reservoirs often run low, officials expect "
+               "the plant to cut the region's reliance on river water by a third.")
+    a, b = side_of(wire), side_of(rewrite)
+    al = align(a, b, AlignParams())
+    ta, tb = text.tokenize(wire), text.tokenize(rewrite)
+    refined = align_mod.refine(al, a, b, (ta.starts, ta.ends), (tb.starts, tb.ends),
+                               AlignParams())
+    assert al.passages
+    for old, new in zip(al.passages, refined.passages):
+        assert new.a_start <= old.a_start and new.a_end >= old.a_end
+        assert new.b_start <= old.b_start and new.b_end >= old.b_end
+    assert (refined.reuse_a_in_b, refined.reuse_b_in_a) == (al.reuse_a_in_b, al.reuse_b_in_a)
+
+
+def test_refined_passages_that_overlap_are_merged() -> None:
+    ps = [Passage(0, 50, 10, 60, 0.8), Passage(40, 90, 55, 100, 0.4), Passage(95, 99, 0, 5, 1.0)]
+    merged = align_mod._merge_overlapping(ps)
+    # similarity weighted by the characters of both sides: 100 and 95
+    assert merged == (Passage(0, 90, 10, 100, pytest.approx((0.8 * 100 + 0.4 * 95) / 195)),
+                      Passage(95, 99, 0, 5, 1.0))
+
+
+@given(st.lists(st.sampled_from(WIRE_STORM.split("\n") + WIRE_BANK.split("\n")),
+                min_size=1, max_size=8),
+       st.lists(st.sampled_from(WIRE_STORM.split("\n") + WIRE_BANK.split("\n")),
+                min_size=1, max_size=8),
+       st.integers(0, 40))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_refined_passages_slice_both_texts_and_never_overlap(
+    paras_a: list[str], paras_b: list[str], cut: int
+) -> None:
+    a, b = "\n".join(paras_a)[cut:], "\n".join(paras_b)
+    m = compare(a, b)
+    for p in m.passages:
+        assert 0 <= p.a_start < p.a_end <= len(a) and 0 <= p.b_start < p.b_end <= len(b)
+        # passages begin and end on word characters or sentence punctuation, not space
+        assert not a[p.a_start].isspace() and not a[p.a_end - 1].isspace()
+        assert 0.0 <= p.similarity <= 1.0
+    for x, p in enumerate(m.passages):
+        for q in m.passages[x + 1:]:
+            assert not (p.a_start < q.a_end and q.a_start < p.a_end
+                        and p.b_start < q.b_end and q.b_start < p.b_end)
+
+
 def test_local_intro_passage_starts_after_the_intro() -> None:
     intro = "Our town prepared sandbags on Tuesday evening as the weather turned for the worse.\n"
     story = intro + WIRE_BANK

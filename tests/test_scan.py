@@ -52,6 +52,16 @@ def test_planted_families_cluster_exactly(planted_articles: list[Article]) -> No
             assert ta[p.a_start:p.a_end] and tb[p.b_start:p.b_end]
 
 
+def test_scan_passages_are_those_of_compare(planted_articles: list[Article]) -> None:
+    # both refine passages to the shared words, so they report the same offsets
+    report = dedup.scan(planted_articles, dedup.Config(workers=1))
+    assert report.matches
+    for m in report.matches:
+        alone = dedup.compare(report.article(m.a).text, report.article(m.b).text)
+        assert m.passages == alone.passages
+        assert (m.reuse_a_in_b, m.reuse_b_in_a) == (alone.reuse_a_in_b, alone.reuse_b_in_a)
+
+
 def test_same_input_same_bytes_and_workers_do_not_matter(planted_dir: Path) -> None:
     one = dedup.scan([planted_dir], dedup.Config(workers=1))
     two = dedup.scan([planted_dir], dedup.Config(workers=2))

@@ -37,8 +37,11 @@ the articles seen before:
 Agreement with ``dedup scan``
 =============================
 Alignment is a pure function of the two texts, so a pair verified both ways
-gets the same ``score``, ``jaccard``, reuse shares and passages. The matched
-pairs can differ only where candidate generation differs:
+gets the same ``score``, ``jaccard`` and reuse shares. (Stored passages keep
+their sentence bounds: the index keeps no texts, so it cannot fit them to the
+shared words as :func:`dedup.align.refine` does for a scan; reuse shares count
+whole sentences in both.) The matched pairs can differ only where candidate
+generation differs:
 
 * TF-IDF weights use the term statistics of the index *when each article was
   added*, not of the final corpus; stored keyword weights are not re-weighted
