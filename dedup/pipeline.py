@@ -208,13 +208,18 @@ def _cosine_range(bounds: tuple[int, int]) -> list[np.ndarray]:
     return [tfidf_mod.row_dots(_SHARED["padded"], _SHARED["a"][lo:hi], _SHARED["b"][lo:hi])]
 
 
+#: Articles whose token offsets a verify process keeps (about 9 KB each for a news story).
+_OFFSETS_KEPT = 4096
+
+
 def _align_range(bounds: tuple[int, int]) -> list[Alignment]:
     profiles, pairs, params = _SHARED["profiles"], _SHARED["pairs"], _SHARED["align"]
     texts: Sequence[str] | None = _SHARED.get("texts")
     # an article's side (and the term index it derives) is built once per process;
-    # token offsets (for refinement, 16 bytes a token) are kept for this range only
+    # token offsets (for refinement, 16 bytes a token) for the last _OFFSETS_KEPT
+    # articles that needed them (pairs come sorted, so most repeats are near)
     sides: dict[int, Side] = _SHARED.setdefault("sides", {})
-    offsets: dict[int, Tokens] = {}
+    offsets: dict[int, Tokens] = _SHARED.setdefault("offsets", {})
 
     def side(k: int) -> Side:
         if k not in sides:
@@ -224,6 +229,8 @@ def _align_range(bounds: tuple[int, int]) -> list[Alignment]:
     def tokens(k: int) -> Tokens:
         if k not in offsets:
             assert texts is not None
+            if len(offsets) >= _OFFSETS_KEPT:
+                del offsets[next(iter(offsets))]  # the oldest
             offsets[k] = token_spans(texts[k])
         return offsets[k]
 

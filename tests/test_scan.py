@@ -62,6 +62,16 @@ def test_scan_passages_are_those_of_compare(planted_articles: list[Article]) -> 
         assert (m.reuse_a_in_b, m.reuse_b_in_a) == (alone.reuse_a_in_b, alone.reuse_b_in_a)
 
 
+def test_token_offsets_kept_do_not_change_the_output(
+    planted_articles: list[Article], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dedup import pipeline
+
+    full = dedup.scan(planted_articles, dedup.Config(workers=1)).to_dict()
+    monkeypatch.setattr(pipeline, "_OFFSETS_KEPT", 1)
+    assert dedup.scan(planted_articles, dedup.Config(workers=1)).to_dict() == full
+
+
 def test_same_input_same_bytes_and_workers_do_not_matter(planted_dir: Path) -> None:
     one = dedup.scan([planted_dir], dedup.Config(workers=1))
     two = dedup.scan([planted_dir], dedup.Config(workers=2))
