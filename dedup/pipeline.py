@@ -554,10 +554,17 @@ def compare(text_a: str, text_b: str, config: Config | None = None, *,
     TF-IDF cosine with document frequencies from these two texts alone.
 
     Example:
-        >>> m = compare("Rain fell on the city all day long, flooding streets.",
-        ...             "Rain fell on the city all day long, flooding streets.")
-        >>> m.reuse_a_in_b
-        1.0
+        >>> story = ("Rain fell on the city all day long, flooding streets and cellars. "
+        ...          "The fire brigade pumped out more than forty basements by the evening.")
+        >>> m = compare(story, "From our reporter: " + story)
+        >>> m.reuse_a_in_b, m.reuse_b_in_a  # shares of whole sentences
+        (1.0, 1.0)
+        >>> p = m.passages[0]  # fitted to the shared words
+        >>> p.b_start, p.b_end - p.b_start == len(story)
+        (19, True)
+
+        Passages shorter than ``align.min_passage_chars`` (100) on both sides are
+        not reuse, so two identical one-line texts do not match.
     """
     config = config or Config()
     pa = profile(text_a, config.sketch, _bands(config))
