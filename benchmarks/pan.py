@@ -29,6 +29,7 @@ import importlib
 import json
 import math
 import os
+import pickle
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -502,6 +503,12 @@ def detect_pairs(
     if workers <= 1 or len(chunks) <= 1:
         results = [_detect_chunk(root, chunk, detect) for chunk in chunks]
     else:
+        try:  # a detector the pool cannot send would leave it waiting, not failing
+            pickle.dumps(detect)
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:
+            raise PanError(f"the detector {detect!r} cannot be sent to worker processes "
+                           f"({exc}); make it a module-level function or use --workers 1"
+                           ) from exc
         pool = ProcessPoolExecutor(max_workers=workers)
         try:
             results = list(pool.map(_detect_chunk, repeat(root), chunks, repeat(detect)))

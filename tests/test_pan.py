@@ -470,6 +470,17 @@ def test_detect_pairs_keeps_order_across_chunks(tiny_corpus: Path) -> None:
     ]
 
 
+def test_detector_that_workers_cannot_receive_is_a_clear_error(tiny_corpus: Path) -> None:
+    pairs = [_names(p) for _, p, _, _ in TINY] * 10
+
+    def local(a: str, b: str) -> None:  # a closure cannot be pickled
+        return None
+
+    with pytest.raises(pan.PanError, match="cannot be sent to worker processes.*--workers 1"):
+        pan.detect_pairs(tiny_corpus, pairs, local, workers=2)
+    assert pan.detect_pairs(tiny_corpus, pairs, local, workers=1)[0] == ()
+
+
 def test_run_limit(tiny_corpus: Path) -> None:
     # First pair of each level: a (TN) and c (exact TP). 02-copy stays an
     # annotated level although its first pair alone would not tell.
