@@ -543,11 +543,11 @@ def align(a: Side, b: Side, params: AlignParams) -> Alignment:
     return _finish(passages, a.length, b.length)
 
 
-Tokens = tuple[np.ndarray, np.ndarray]
-"""Character ``(starts, ends)`` of a text's tokens (:func:`dedup.text.tokenize`)."""
+TokenSpans = tuple[np.ndarray, np.ndarray]
+"""Character ``(starts, ends)`` of a text's tokens (:func:`dedup.text.token_spans`)."""
 
 
-def refine(alignment: Alignment, a: Side, b: Side, tokens_a: Tokens, tokens_b: Tokens,
+def refine(alignment: Alignment, a: Side, b: Side, tokens_a: TokenSpans, tokens_b: TokenSpans,
            params: AlignParams) -> Alignment:
     """The alignment with each passage fitted to the words the two sides share
     (see the module docstring, step 4); passages that come to overlap on both
@@ -555,17 +555,17 @@ def refine(alignment: Alignment, a: Side, b: Side, tokens_a: Tokens, tokens_b: T
 
     Example:
         >>> from dedup.pipeline import side_of
-        >>> from dedup.text import tokenize
+        >>> from dedup.text import token_spans
         >>> wire = ("The storm hit the coast on Monday, cutting power to thousands. "
         ...         "Crews worked through the night to clear fallen trees from the roads.")
         >>> x = "In other news, the council met. " + wire
         >>> y = ("Officials said that the storm hit the coast on Monday, cutting power to "
         ...      "thousands. Crews worked through the night to clear fallen trees from the roads")
-        >>> sx, sy, t, u = side_of(x), side_of(y), tokenize(x), tokenize(y)
+        >>> sx, sy = side_of(x), side_of(y)
         >>> al = align(sx, sy, AlignParams())
         >>> y[al.passages[0].b_start:al.passages[0].b_end][:30]
         'Officials said that the storm '
-        >>> p = refine(al, sx, sy, (t.starts, t.ends), (u.starts, u.ends), AlignParams())
+        >>> p = refine(al, sx, sy, token_spans(x), token_spans(y), AlignParams())
         >>> y[p.passages[0].b_start:p.passages[0].b_end][:30]
         'the storm hit the coast on Mon'
     """
@@ -575,7 +575,7 @@ def refine(alignment: Alignment, a: Side, b: Side, tokens_a: Tokens, tokens_b: T
     return replace(alignment, passages=_merge_overlapping(fitted))
 
 
-def _fit(p: Passage, a: Side, b: Side, tokens_a: Tokens, tokens_b: Tokens,
+def _fit(p: Passage, a: Side, b: Side, tokens_a: TokenSpans, tokens_b: TokenSpans,
          params: AlignParams) -> Passage:
     """One passage fitted to the shared words (unchanged when they share too few)."""
     # the passage's sentences (its offsets are sentence starts and ends)
@@ -611,7 +611,7 @@ def _fit(p: Passage, a: Side, b: Side, tokens_a: Tokens, tokens_b: Tokens,
                    min(p.b_start, span[2]), max(p.b_end, span[3]), p.similarity)
 
 
-def _end(side: Side, tokens: Tokens, t: int) -> int:
+def _end(side: Side, tokens: TokenSpans, t: int) -> int:
     """Where a passage ending with token ``t`` ends: with its sentence's closing
     punctuation when ``t`` ends a sentence, else right after the token."""
     s = int(side.token_bounds.searchsorted(t, side="right")) - 1

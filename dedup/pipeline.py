@@ -25,7 +25,7 @@ from dedup import lsh as lsh_mod
 from dedup import sketch as sketch_mod
 from dedup import tfidf as tfidf_mod
 from dedup import wire as wire_mod
-from dedup.align import Alignment, Side, Tokens, align, match_score, refine
+from dedup.align import Alignment, Side, TokenSpans, align, match_score, refine
 from dedup.cluster import cluster
 from dedup.config import Config
 from dedup.model import Article, Match, Report, Skipped
@@ -212,33 +212,36 @@ def _cosine_range(bounds: tuple[int, int]) -> list[np.ndarray]:
 _OFFSETS_KEPT = 4096
 
 
+def _token_spans(kept: dict[int, TokenSpans], texts: Sequence[str], k: int) -> TokenSpans:
+    """Token offsets of article ``k``, from ``kept`` (the last _OFFSETS_KEPT
+    articles' that were needed; pairs come sorted, so most repeats are near)."""
+    found = kept.get(k)
+    if found is None:
+        if len(kept) >= _OFFSETS_KEPT:
+            del kept[next(iter(kept))]  # the oldest
+        found = kept[k] = token_spans(texts[k])
+    return found
+
+
 def _align_range(bounds: tuple[int, int]) -> list[Alignment]:
     profiles, pairs, params = _SHARED["profiles"], _SHARED["pairs"], _SHARED["align"]
     texts: Sequence[str] | None = _SHARED.get("texts")
-    # an article's side (and the term index it derives) is built once per process;
-    # token offsets (for refinement, 16 bytes a token) for the last _OFFSETS_KEPT
-    # articles that needed them (pairs come sorted, so most repeats are near)
+    # an article's side (and the term index it derives) is built once per process,
+    # and so are token offsets (16 bytes a token, for refinement) up to _OFFSETS_KEPT
     sides: dict[int, Side] = _SHARED.setdefault("sides", {})
-    offsets: dict[int, Tokens] = _SHARED.setdefault("offsets", {})
+    kept: dict[int, TokenSpans] = _SHARED.setdefault("offsets", {})
 
     def side(k: int) -> Side:
         if k not in sides:
             sides[k] = profiles[k].side()
         return sides[k]
 
-    def tokens(k: int) -> Tokens:
-        if k not in offsets:
-            assert texts is not None
-            if len(offsets) >= _OFFSETS_KEPT:
-                del offsets[next(iter(offsets))]  # the oldest
-            offsets[k] = token_spans(texts[k])
-        return offsets[k]
-
     out = []
     for i, j in pairs[bounds[0] : bounds[1]].tolist():
         al = align(side(i), side(j), params)
         if al.passages and texts is not None:
-            al = refine(al, side(i), side(j), tokens(i), tokens(j), params)
+            al = refine(al, side(i), side(j), _token_spans(kept, texts, i),
+                        _token_spans(kept, texts, j), params)
         out.append(al)
     return out
 

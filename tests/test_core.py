@@ -47,6 +47,14 @@ def test_token_spans_slice_the_original_and_hash_their_normal_form(s: str) -> No
 
 
 @given(TRICKY)
+def test_token_spans_are_those_of_tokenize(s: str) -> None:
+    # refinement takes offsets from token_spans and bigrams from tokenize: one tokenization
+    toks = text.tokenize(s)
+    starts, ends = text.token_spans(s)
+    assert starts.tolist() == toks.starts.tolist() and ends.tolist() == toks.ends.tolist()
+
+
+@given(TRICKY)
 def test_sentences_cover_tokens_in_order(s: str) -> None:
     toks = text.tokenize(s)
     sents = text.segment(s, toks)
@@ -263,8 +271,7 @@ def test_reworded_passage_keeps_its_sentences() -> None:
                "the plant to cut the region's reliance on river water by a third.")
     a, b = side_of(wire), side_of(rewrite)
     al = align(a, b, AlignParams())
-    ta, tb = text.tokenize(wire), text.tokenize(rewrite)
-    refined = align_mod.refine(al, a, b, (ta.starts, ta.ends), (tb.starts, tb.ends),
+    refined = align_mod.refine(al, a, b, text.token_spans(wire), text.token_spans(rewrite),
                                AlignParams())
     assert al.passages
     for old, new in zip(al.passages, refined.passages):
