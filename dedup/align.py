@@ -328,7 +328,14 @@ def _among(key: np.ndarray, keys: np.ndarray, n_keys: int) -> np.ndarray:
         flag = np.zeros(n_keys, dtype=bool)
         flag[keys] = True
         return flag[key].nonzero()[0]
-    return (keys.take(keys.searchsorted(key), mode="clip") == key).nonzero()[0]
+    return _found_in(key, keys)
+
+
+def _found_in(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """Indices of the ``values`` that ``sorted_values`` (sorted, non-empty; repeats
+    allowed) holds, by a binary search each."""
+    return (sorted_values.take(sorted_values.searchsorted(values), mode="clip")
+            == values).nonzero()[0]
 
 
 def _unit_rows(side: Side, isf: np.ndarray) -> np.ndarray:
@@ -470,7 +477,7 @@ class _Aligner:
         ba, bb = self.a.bigram_set(i0, i1), self.b.bigram_set(j0, j1)
         if len(ba) == 0 or len(bb) == 0:
             return 0, 0.0
-        shared = int(np.count_nonzero(bb.take(bb.searchsorted(ba), mode="clip") == ba))
+        shared = len(_found_in(ba, bb))
         return shared, shared / min(len(ba), len(bb))
 
 
@@ -588,11 +595,10 @@ def _fit(p: Passage, a: Side, b: Side, tokens_a: TokenSpans, tokens_b: TokenSpan
     if len(ba) == 0 or len(bb) == 0:
         return p
     # which of each side's bigrams the other side holds (a sorted copy is enough)
-    sorted_a, sorted_b = np.sort(ba), np.sort(bb)
-    at_a = (sorted_b.take(sorted_b.searchsorted(ba), mode="clip") == ba).nonzero()[0]
+    at_a = _found_in(ba, np.sort(bb))
     if len(at_a) < params.refine_min_shared:
         return p
-    at_b = (sorted_a.take(sorted_a.searchsorted(bb), mode="clip") == bb).nonzero()[0]
+    at_b = _found_in(bb, np.sort(ba))
     # first and last token of the shared bigrams, on each side
     s_a, e_a = ta0 + int(at_a[0]), ta0 + int(at_a[-1]) + 1
     s_b, e_b = tb0 + int(at_b[0]), tb0 + int(at_b[-1]) + 1
