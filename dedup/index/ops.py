@@ -353,6 +353,8 @@ class _Found:
     neighbours: list[np.ndarray] = field(default_factory=list)
     old_neighbours: dict[int, np.ndarray] = field(default_factory=dict)
     doc_df: tuple[np.ndarray, np.ndarray] | None = None
+    #: Each new article's distinct band keys, and the article (index in the batch) of each.
+    band_keys: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @dataclass
@@ -559,6 +561,7 @@ def _lsh(index: Index, profiles: Sequence[Profile], config: Config,
     per = [unique(p.band_keys.ravel()) for p in profiles]
     keys = np.concatenate(per) if per else np.zeros(0, dtype=np.uint64)
     owners = np.repeat(np.arange(len(profiles)), [len(k) for k in per])
+    found.band_keys = (keys, owners)
     if len(keys) == 0:
         return batch, _EMPTY_PAIRS
     bk, ba = index.bucket_members(keys)
@@ -1038,10 +1041,9 @@ def _write(index: Index, articles: Sequence[Article], profiles: Sequence[Profile
             postings=postings,
         ))
     pks = np.array(index.insert_articles(rows, added=time.time()), dtype=np.int64)
-    per = [unique(p.band_keys.ravel()) for p in profiles]
-    if per:
-        index.add_band_keys(np.concatenate(per),
-                            np.repeat(pks, [len(k) for k in per]))
+    if found.band_keys is not None:
+        keys, owners = found.band_keys
+        index.add_band_keys(keys, pks[owners])
     index.add_postings("doc_postings", doc_t, pks[doc_o], doc_w)
     index.add_postings("passage_postings", pas_t, (pks[pas_o] << PASSAGE_BITS) | pas_win, pas_w)
     doc_terms, doc_df = found.doc_df or (np.zeros(0, np.int64),) * 2
