@@ -47,6 +47,7 @@ for the calibration in benchmarks/CALIBRATION.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -124,8 +125,7 @@ def doc_cap_trials(index: Index, measured: Sequence[Article], config: Config,
     out = []
     try:
         for cap in caps:
-            index.params = IndexParams(passage_max_postings=kept.passage_max_postings,
-                                       doc_max_postings=cap)
+            index.params = dataclasses.replace(kept, doc_max_postings=cap)
             t = time.perf_counter()
             q = query(index, measured, config)
             seconds = time.perf_counter() - t
@@ -305,6 +305,12 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _cap(text: str) -> int | None:
+    """A posting cap from the command line: an integer, or 'none' for no cap."""
+    text = text.strip().lower()
+    return None if text == "none" else int(text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line; see the module docstring."""
     ap = argparse.ArgumentParser(prog="python -m benchmarks.index_bench",
@@ -330,14 +336,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "each timed batch with before adding it (calibration of the cap)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = ap.parse_args(argv)
-    doc_caps = [None if c.strip().lower() == "none" else int(c)
-                for c in args.doc_caps.split(",") if c.strip()]
+    doc_caps = [_cap(c) for c in args.doc_caps.split(",") if c.strip()]
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     params = IndexParams()
     if args.passage_max_postings is not None:
-        cap = args.passage_max_postings.strip().lower()
-        params = IndexParams(passage_max_postings=None if cap == "none" else int(cap),
-                             doc_max_postings=params.doc_max_postings)
+        params = dataclasses.replace(params, passage_max_postings=_cap(args.passage_max_postings))
     tmp = None
     if args.db is None:
         tmp = tempfile.mkdtemp(prefix="index_bench_")
