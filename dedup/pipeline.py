@@ -480,9 +480,10 @@ def scan_articles(
     """The pipeline after reading (see :func:`scan`)."""
     seconds = dict(seconds or {})
     ids = [a.id for a in articles]
+    texts = [a.text for a in articles]
 
     t = time.perf_counter()
-    profiles = profiles_of([a.text for a in articles], config, progress)
+    profiles = profiles_of(texts, config, progress)
     seconds["profile"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -501,7 +502,7 @@ def scan_articles(
         else np.zeros((0, 2), dtype=np.int64)
 
     t = time.perf_counter()
-    alignments = align_pairs(profiles, pairs, config, progress, [a.text for a in articles])
+    alignments = align_pairs(profiles, pairs, config, progress, texts)
     aligned = [k for k, al in enumerate(alignments) if al.passages]
     found_pairs = pairs[aligned]
     found_alignments = [alignments[k] for k in aligned]
