@@ -172,12 +172,24 @@ class Side:
 
 @dataclass(frozen=True)
 class Alignment:
-    """Passages and coverage of one aligned pair."""
+    """Passages and coverage of one aligned pair.
+
+    ``sentence_passages`` holds the passages on whole sentences, as aligned,
+    once :func:`refine` has fitted ``passages`` to the shared words (None
+    before: they are ``passages``). Clusters compare those (see
+    :mod:`dedup.cluster`).
+    """
 
     passages: tuple[Passage, ...]
     reuse_a_in_b: float
     reuse_b_in_a: float
     similarity: float
+    sentence_passages: tuple[Passage, ...] | None = None
+
+    @property
+    def aligned(self) -> tuple[Passage, ...]:
+        """The passages on whole sentences."""
+        return self.passages if self.sentence_passages is None else self.sentence_passages
 
 
 _EMPTY = Alignment((), 0.0, 0.0, 0.0)
@@ -579,7 +591,8 @@ def refine(alignment: Alignment, a: Side, b: Side, tokens_a: TokenSpans, tokens_
     if not alignment.passages:
         return alignment
     fitted = [_fit(p, a, b, tokens_a, tokens_b, params) for p in alignment.passages]
-    return replace(alignment, passages=_merge_overlapping(fitted))
+    return replace(alignment, passages=_merge_overlapping(fitted),
+                   sentence_passages=alignment.aligned)
 
 
 def _fit(p: Passage, a: Side, b: Side, tokens_a: TokenSpans, tokens_b: TokenSpans,

@@ -1,12 +1,25 @@
 """Clusters of articles that reuse the same copy, and their likely original.
 
-Clusters are the connected components of the graph of verified matches whose
-score reaches ``min_score``. Only matches with aligned passages are edges, so
-two stories that merely share a topic (and so a high TF-IDF cosine) never
-join; the threshold keeps a single shared sentence from chaining two
-families together.
+A cluster is a component of the graph of *matches*, not of articles. The
+verified matches whose score reaches ``min_score`` are its nodes; two of them
+are joined when they share an article and their passages on it overlap by at
+least ``min_overlap`` of the shorter (the two pairs reuse the same copy of
+that article). So an article that merges two wire stories (a roundup, a
+story built from two dispatches) sits in two clusters, and the two stories
+stay apart instead of chaining into one. Only matches with aligned passages
+are nodes, so two stories that merely share a topic (a high TF-IDF cosine)
+never join; the score threshold keeps a single shared sentence from chaining
+two families together.
 
-The likely original of a cluster, in order of evidence:
+The joins depend only on the two matches concerned, so the components do not
+depend on the order in which matches are found: the index keeps them exactly
+as a scan of the same articles would make them (a cluster id per stored match).
+Both measure the overlap on the passages as aligned, whole sentences (a scan's
+reported passages are then fitted to the shared words, see
+:func:`dedup.align.refine`; the index keeps no texts to do so).
+
+The likely original of a cluster, in order of evidence (from its members and
+the cluster's own matches):
 1. a wire credit or dateline (Reuters, AP, AFP, PA, Bloomberg) in the text
    or metadata (when several members carry one, the next rules decide among them);
 2. the earliest ``published`` date;
@@ -26,8 +39,11 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from dedup.model import Cluster, Match
+from dedup.model import Cluster, Match, Passage
 from dedup.wire import WireCredit
+
+#: Pairs of passage sides compared at once when looking for joins (bounds memory).
+_JOIN_BLOCK = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -39,9 +55,14 @@ class ClusterParams:
             (they are still reported as matches). Chosen on the generated 1k
             corpus (benchmarks/results/quick.md): pair precision 0.85 -> 0.92-0.97
             for recall 0.998 -> 0.995-0.985 between 0.3 and 0.4.
+        min_overlap: Two matches that share an article join when their
+            passages on it overlap by this share of the shorter side's
+            passages (benchmarks/CALIBRATION.md, "Clusters as components of
+            the match graph").
     """
 
     min_score: float = 0.35
+    min_overlap: float = 0.5
 
 
 def parse_published(value: str | None) -> datetime | None:
@@ -62,22 +83,121 @@ def parse_published(value: str | None) -> datetime | None:
     return parsed
 
 
-def components(ids: Sequence[str], matches: Sequence[Match], min_score: float) -> list[list[str]]:
-    """Connected components (of size >= 2) of the match graph, members sorted,
-    components ordered by size (largest first), then by first member."""
-    index = {aid: i for i, aid in enumerate(ids)}
-    edges = [(index[m.a], index[m.b]) for m in matches if m.score >= min_score and m.passages]
-    if not edges:
+def joins(matches: Sequence[Match], min_overlap: float,
+          spans: Sequence[Sequence[Passage]] | None = None) -> np.ndarray:
+    """Pairs ``(k1, k2)``, ``k1 < k2``, of matches that share an article on which
+    their passages overlap by at least ``min_overlap`` of the shorter side.
+
+    ``spans[k]`` are the passages of ``matches[k]`` to compare (oriented like the
+    match), by default its own. One match's passages must not overlap each other
+    on a side (aligned passages do not). Every pair of passage sides on one
+    article is compared, in blocks of ``_JOIN_BLOCK``: the work grows with the
+    square of an article's number of matches, not with the corpus.
+
+    Example:
+        >>> p, q = Passage(0, 100, 0, 100, 1.0), Passage(500, 600, 0, 100, 1.0)
+        >>> joins([Match("x", "y", 1, 1, 1, 1, 1, (p,)), Match("x", "z", 1, 1, 1, 1, 1, (p,)),
+        ...        Match("y", "w", 1, 1, 1, 1, 1, (q,))], 0.5).tolist()
+        [[0, 1]]
+    """
+    codes: dict[str, int] = {}
+    art: list[int] = []
+    owner: list[int] = []
+    start: list[int] = []
+    end: list[int] = []
+    for k, m in enumerate(matches):
+        ca, cb = codes.setdefault(m.a, len(codes)), codes.setdefault(m.b, len(codes))
+        for p in (spans[k] if spans is not None else m.passages):
+            art += (ca, cb)
+            owner += (k, k)
+            start += (p.a_start, p.b_start)
+            end += (p.a_end, p.b_end)
+    none = np.zeros((0, 2), dtype=np.int64)
+    if not art:
+        return none
+    a_, o_ = np.array(art, dtype=np.int64), np.array(owner, dtype=np.int64)
+    order = np.lexsort((o_, a_))
+    a_, o_ = a_[order], o_[order]
+    s_, e_ = np.array(start, dtype=np.int64)[order], np.array(end, dtype=np.int64)[order]
+    n = len(a_)
+    # characters each match covers on each of its articles (its passages there do not overlap)
+    side_start = np.flatnonzero(np.r_[True, (a_[1:] != a_[:-1]) | (o_[1:] != o_[:-1])])
+    side_cov = np.add.reduceat(e_ - s_, side_start)
+    cov = np.repeat(side_cov, np.diff(np.r_[side_start, n]))
+    # each entry is compared with the entries after it on the same article
+    group_start = np.flatnonzero(np.r_[True, a_[1:] != a_[:-1]])
+    group_end = np.r_[group_start[1:], n]
+    after = np.repeat(group_end, np.diff(np.r_[group_start, n])) - np.arange(n) - 1
+    csum = np.cumsum(after)
+    keys, overlaps, need = [], [], []
+    lo = 0
+    while lo < n:
+        base = int(csum[lo - 1]) if lo else 0
+        hi = max(lo + 1, int(np.searchsorted(csum, base + _JOIN_BLOCK, side="right")))
+        cnt = after[lo:hi]
+        left = np.repeat(np.arange(lo, hi), cnt)
+        firsts = np.cumsum(cnt) - cnt
+        right = left + 1 + (np.arange(len(left)) - np.repeat(firsts, cnt))
+        ov = np.minimum(e_[left], e_[right]) - np.maximum(s_[left], s_[right])
+        keep = (ov > 0) & (o_[left] != o_[right])
+        left, right = left[keep], right[keep]
+        # two matches share at most one article, so the pair of matches is the key
+        keys.append(o_[left] * len(matches) + o_[right])
+        overlaps.append(ov[keep])
+        need.append(min_overlap * np.minimum(cov[left], cov[right]))
+        lo = hi
+    key = np.concatenate(keys)
+    if len(key) == 0:
+        return none
+    by_key = np.argsort(key, kind="stable")
+    key = key[by_key]
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    total = np.add.reduceat(np.concatenate(overlaps)[by_key], first)
+    joined = key[first][total >= np.concatenate(need)[by_key][first]]
+    return np.stack([joined // len(matches), joined % len(matches)], axis=1)
+
+
+@dataclass(frozen=True)
+class Component:
+    """One cluster before its source is named.
+
+    Attributes:
+        members: Article ids, sorted.
+        matches: Indices of its matches in the list given to :func:`components`, sorted.
+    """
+
+    members: tuple[str, ...]
+    matches: tuple[int, ...]
+
+
+def components(matches: Sequence[Match], min_score: float, min_overlap: float,
+               spans: Sequence[Sequence[Passage]] | None = None) -> list[Component]:
+    """Components of the match graph (see the module docstring), largest first,
+    then by members; ``spans`` as for :func:`joins`.
+
+    Example:
+        >>> p = Passage(0, 100, 0, 100, 1.0)
+        >>> ms = [Match("a", "b", 0.9, 1, 1, 1, 1, (p,)), Match("b", "c", 0.1, 1, 1, 1, 1, (p,))]
+        >>> [c.members for c in components(ms, 0.35, 0.5)]
+        [('a', 'b')]
+    """
+    nodes = [k for k, m in enumerate(matches) if m.score >= min_score
+             and (spans[k] if spans is not None else m.passages)]
+    if not nodes:
         return []
-    rows, cols = zip(*edges)
-    graph = sp.coo_matrix((np.ones(len(edges)), (rows, cols)), shape=(len(ids), len(ids)))
+    pairs = joins([matches[k] for k in nodes], min_overlap,
+                  [spans[k] for k in nodes] if spans is not None else None)
+    graph = sp.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])),
+                          shape=(len(nodes), len(nodes)))
     _, labels = connected_components(graph, directed=False)
-    groups: dict[int, list[str]] = {}
-    for aid, label in zip(ids, labels.tolist()):
-        groups.setdefault(label, []).append(aid)
-    comps = [sorted(g) for g in groups.values() if len(g) >= 2]
-    comps.sort(key=lambda g: (-len(g), g[0]))
-    return comps
+    groups: dict[int, list[int]] = {}
+    for k, label in zip(nodes, labels.tolist()):
+        groups.setdefault(label, []).append(k)
+    out = [Component(tuple(sorted({x for k in g for x in (matches[k].a, matches[k].b)})),
+                     tuple(g)) for g in groups.values()]
+    out.sort(key=lambda c: (-len(c.members), c.members,
+                            min((matches[k].a, matches[k].b) for k in c.matches)))
+    return out
 
 
 def likely_original(
@@ -132,22 +252,20 @@ def likely_original(
 
 
 def cluster(
-    ids: Sequence[str],
     matches: Sequence[Match],
     params: ClusterParams,
     wire: Mapping[str, WireCredit],
     published: Mapping[str, str | None],
-) -> tuple[Cluster, ...]:
-    """Clusters with their likely original, ids from 1 in a stable order."""
+    spans: Sequence[Sequence[Passage]] | None = None,
+) -> tuple[tuple[Cluster, ...], dict[tuple[str, str], int]]:
+    """Clusters with their likely original, ids from 1 in a stable order, and
+    the cluster of each clustered match by ``(a, b)``; ``spans`` as for :func:`joins`."""
     out = []
-    comps = components(ids, matches, params.min_score)
-    comp_of = {aid: k for k, members in enumerate(comps) for aid in members}
-    inner: list[list[Match]] = [[] for _ in comps]
-    for m in matches:
-        ka, kb = comp_of.get(m.a), comp_of.get(m.b)
-        if ka is not None and ka == kb:
-            inner[ka].append(m)
-    for k, members in enumerate(comps, start=1):
-        source, reason = likely_original(members, inner[k - 1], wire, published)
-        out.append(Cluster(id=k, members=tuple(members), source=source, source_reason=reason))
-    return tuple(out)
+    of_match: dict[tuple[str, str], int] = {}
+    for k, comp in enumerate(components(matches, params.min_score, params.min_overlap, spans),
+                             start=1):
+        inner = [matches[i] for i in comp.matches]
+        source, reason = likely_original(comp.members, inner, wire, published)
+        out.append(Cluster(id=k, members=comp.members, source=source, source_reason=reason))
+        of_match.update({(m.a, m.b): k for m in inner})
+    return tuple(out), of_match

@@ -62,6 +62,7 @@ class Config:
         _in_range("align.min_passage_chars", a.min_passage_chars, 0, 10_000_000)
         _in_range("align.min_seeds", a.min_seeds, 1, 10_000)
         _in_range("cluster.min_score", self.cluster.min_score, 0.0, 1.0)
+        _in_range("cluster.min_overlap", self.cluster.min_overlap, 0.0, 1.0)
         _in_range("min_score", self.min_score, 0.0, 1.0)
         if self.workers is not None:
             _in_range("workers", self.workers, 1, 512)

@@ -165,7 +165,9 @@ class Report:
 
     ``articles`` keeps the texts (the HTML report needs them); ``to_dict``
     emits only their metadata. ``stats`` holds counts and, under
-    ``"seconds"``, per-stage wall times.
+    ``"seconds"``, per-stage wall times. ``match_cluster`` gives the cluster
+    of each clustered match by ``(a, b)`` (an article can be in several
+    clusters, a match is in one); the CSV and HTML reports use it.
     """
 
     articles: tuple[Article, ...]
@@ -174,6 +176,7 @@ class Report:
     stats: dict[str, Any] = field(default_factory=dict)
     skipped: tuple[Skipped, ...] = ()
     wire: dict[str, str] = field(default_factory=dict)
+    match_cluster: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def article(self, article_id: str) -> Article:
         """The article with that id (KeyError if absent)."""

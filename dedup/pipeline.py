@@ -28,7 +28,7 @@ from dedup import wire as wire_mod
 from dedup.align import Alignment, Side, TokenSpans, align, match_score, refine
 from dedup.cluster import cluster
 from dedup.config import Config
-from dedup.model import Article, Match, Report, Skipped
+from dedup.model import Article, Match, Passage, Report, Skipped
 from dedup.text import segment, token_spans, tokenize, unique
 
 #: progress(stage, done, total) callback type.
@@ -509,13 +509,16 @@ def scan_articles(
     # whole-article cosines only of the pairs that have passages (a quarter of them)
     cosines = (tfidf_mod.pair_cosines(vectors, found_pairs) if vectors is not None
                else np.zeros(len(found_pairs)))
-    matches = []
+    kept: list[tuple[Match, tuple[Passage, ...]]] = []
     for (i, j), al, cos in zip(found_pairs.tolist(), found_alignments, cosines.tolist()):
         m = build_match(ids[i], ids[j], al,
                         jaccard(profiles[i].shingles, profiles[j].shingles), cos)
         if m.score >= config.min_score:
-            matches.append(m)
-    matches.sort(key=lambda m: (-round(m.score, 6), m.a, m.b))
+            # the passages on whole sentences, for clustering, oriented like the match
+            spans = al.aligned if m.a == ids[i] else tuple(p.swapped() for p in al.aligned)
+            kept.append((m, spans))
+    kept.sort(key=lambda x: (-round(x[0].score, 6), x[0].a, x[0].b))
+    matches = [m for m, _ in kept]
     seconds["verify"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -524,8 +527,8 @@ def scan_articles(
         c = wire_mod.detect(art.text, art.source, art.url)
         if c is not None:
             credits[art.id] = c
-    clusters = cluster(ids, matches, config.cluster, credits,
-                       {a.id: a.published for a in articles})
+    clusters, match_cluster = cluster(matches, config.cluster, credits,
+                       {a.id: a.published for a in articles}, [x[1] for x in kept])
     seconds["cluster"] = time.perf_counter() - t
 
     stats: dict[str, Any] = {
@@ -537,7 +540,8 @@ def scan_articles(
         "candidates": int(len(pairs)),
         "matches": len(matches),
         "clusters": len(clusters),
-        "clustered_articles": sum(len(c.members) for c in clusters),
+        # an article can be in several clusters (see dedup.cluster); counted once
+        "clustered_articles": len({x for c in clusters for x in c.members}),
         "seconds": {k: round(v, 4) for k, v in seconds.items()},
     }
     return Report(
@@ -547,6 +551,7 @@ def scan_articles(
         stats=stats,
         skipped=tuple(skipped),
         wire={k: v.agency for k, v in credits.items()},
+        match_cluster=match_cluster,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from unittest.mock import patch
 
@@ -506,8 +507,52 @@ def test_published_parsing() -> None:
 
 def test_components_ignore_weak_edges() -> None:
     matches = [_m("a", "b", 0.9, 0.9, 0.8), _m("b", "c", 0.1, 0.1, 0.05)]
-    assert components(["a", "b", "c"], matches, 0.1) == [["a", "b"]]
-    assert components(["a", "b", "c"], matches, 0.0) == [["a", "b", "c"]]
+    assert [c.members for c in components(matches, 0.1, 0.5)] == [("a", "b")]
+    assert [c.members for c in components(matches, 0.0, 0.5)] == [("a", "b", "c")]
+
+
+def test_an_article_of_two_stories_joins_neither_to_the_other() -> None:
+    # 'r' runs story one at 0-500 and story two at 600-1100
+    def m(a: str, b: str, *spans: tuple[int, int, int, int]) -> Match:
+        return Match(a, b, 0.8, 0.5, 0.5, 0.5, 0.5, tuple(Passage(*s, 1.0) for s in spans))
+
+    matches = [m("one", "r", (0, 480, 0, 500)), m("one", "one-copy", (0, 900, 0, 900)),
+               m("r", "two", (600, 1100, 40, 540)), m("one-copy", "r", (20, 520, 0, 480)),
+               m("r", "two-copy", (650, 1050, 0, 400))]
+    found = components(matches, 0.35, 0.5)
+    assert [(c.members, c.matches) for c in found] == [
+        (("one", "one-copy", "r"), (0, 1, 3)), (("r", "two", "two-copy"), (2, 4))]
+    # a passage spilling one sentence into the other part does not join the stories
+    spill = [m("one", "r", (0, 600, 0, 600)), m("r", "two", (540, 1000, 0, 460))]
+    assert [c.members for c in components(spill, 0.35, 0.5)] == [("one", "r"), ("r", "two")]
+    # overlapping by less than half of the shorter side does not join
+    assert len(components(matches[:2] + [m("r", "z", (300, 1000, 0, 700))], 0.35, 0.5)) == 2
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(0, 300),
+                          st.integers(1, 300), st.integers(0, 300), st.integers(1, 300),
+                          st.floats(0, 1)), max_size=30),
+       st.randoms(use_true_random=False))
+@settings(max_examples=80, deadline=None)
+def test_match_components_do_not_depend_on_order(
+        raw: list[tuple[int, int, int, int, int, int, float]], rnd: random.Random) -> None:
+    found: dict[tuple[str, str], Match] = {}
+    for x, y, sa, la, sb, lb, score in raw:
+        if x != y:
+            a, b = sorted((f"n{x}", f"n{y}"))
+            found[(a, b)] = Match(a, b, score, 0, 0, 0, 0, (Passage(sa, sa + la, sb, sb + lb, 1),))
+    matches = list(found.values())
+
+    def seen(ms: list[Match]) -> list[tuple[tuple[str, ...], list[tuple[str, str]]]]:
+        return sorted((c.members, sorted((ms[k].a, ms[k].b) for k in c.matches))
+                      for c in components(ms, 0.35, 0.5))
+
+    shuffled = matches[:]
+    rnd.shuffle(shuffled)
+    assert seen(matches) == seen(shuffled)
+    # every match reaching the score is in exactly one component
+    held = [pair for _, pairs in seen(matches) for pair in pairs]
+    assert sorted(held) == sorted((m.a, m.b) for m in matches if m.score >= 0.35)
 
 
 # --- config ----------------------------------------------------------------

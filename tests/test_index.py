@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from dedup import pipeline
 from dedup.cli.index_cmd import index_app
 from dedup.config import Config
 from dedup.errors import ConfigError, IndexError_
-from dedup.index import SLEEP_ENV, Index, IndexParams, add, parse_duration, prune, query
+from dedup.index import SLEEP_ENV, Index, IndexParams, add, export, parse_duration, prune, query
 from dedup.index import store as store_mod
 from dedup.model import Article, Report
 
@@ -251,9 +252,7 @@ def index_state(db: Path) -> dict[str, Any]:
                           for t, p, w in postings(con, "passage_postings"))
         matches = sorted((ids[a], ids[b], round(s, 9)) for a, b, s in
                          con.execute("SELECT a, b, score FROM matches"))
-        clusters = sorted(tuple(sorted(m.split("\x1f"))) for (m,) in con.execute(
-            "SELECT group_concat(id, char(31)) FROM articles WHERE cluster IS NOT NULL "
-            "GROUP BY cluster"))
+        clusters = sorted(cluster_members(con).values())
         terms = sorted(con.execute("SELECT term, docs, passages FROM terms"))
     finally:
         con.close()
@@ -288,20 +287,26 @@ def stored_pairs(db: Path) -> dict[tuple[str, str], float]:
         con.close()
 
 
+def cluster_members(con: sqlite3.Connection) -> dict[int, tuple[str, ...]]:
+    """Members of each stored cluster: the articles of its matches."""
+    members: dict[int, set[str]] = {}
+    for cid, a, b in con.execute(
+            "SELECT m.cluster, x.id, y.id FROM matches m JOIN articles x ON x.pk = m.a "
+            "JOIN articles y ON y.pk = m.b WHERE m.cluster IS NOT NULL"):
+        members.setdefault(cid, set()).update((a, b))
+    return {cid: tuple(sorted(m)) for cid, m in members.items()}
+
+
 def stored_clusters(db: Path) -> set[tuple[tuple[str, ...], str | None]]:
     con = sqlite3.connect(db)
     try:
-        rows = con.execute(
-            "SELECT a.cluster, a.id, s.id FROM articles a JOIN clusters c ON c.id = a.cluster "
-            "LEFT JOIN articles s ON s.pk = c.source ORDER BY a.id").fetchall()
+        members = cluster_members(con)
+        source = dict(con.execute("SELECT c.id, s.id FROM clusters c "
+                                  "LEFT JOIN articles s ON s.pk = c.source"))
     finally:
         con.close()
-    members: dict[int, list[str]] = {}
-    source: dict[int, str | None] = {}
-    for cid, aid, src in rows:
-        members.setdefault(cid, []).append(aid)
-        source[cid] = src
-    return {(tuple(m), source[c]) for c, m in members.items()}
+    assert set(members) == set(source), "a cluster row without matches, or matches without one"
+    return {(m, source[c]) for c, m in members.items()}
 
 
 def index_in_batches(db: Path, articles: Sequence[Article], n_batches: int) -> None:
@@ -491,6 +496,103 @@ def test_query_reports_without_changing_anything(tmp_path: Path,
     assert [r.to_dict() for r in asked.articles] == [r.to_dict() for r in added.articles]
 
 
+# ----------------------------------------------------------------- a roundup of two stories
+
+
+def roundup_corpus() -> list[Article]:
+    """Two wire stories with copies, and a roundup that runs the first four
+    sentences of each: it belongs to both families, which must stay apart."""
+    day = "2025-06-01T{:02d}:00:00+00:00"
+    return [
+        Article("fire-wire", _story(FIRE), published=day.format(6)),
+        Article("fire-verbatim", _story(FIRE), published=day.format(8)),
+        Article("fire-local", LOCAL_INTROS[0] + "\n\n" + _story(FIRE), published=day.format(9)),
+        Article("cars-wire", _story(CARS), published=day.format(7)),
+        Article("cars-verbatim", _story(CARS), published=day.format(10)),
+        Article("roundup", "Our morning briefing.\n\n" + _story(FIRE[:4]) + "\n\n"
+                + _story(CARS[:4]), published=day.format(11)),
+        Article("other-0", _story(UNRELATED[0]), published=day.format(12)),
+    ]
+
+
+ROUNDUP_CLUSTERS = {
+    (("fire-local", "fire-verbatim", "fire-wire", "roundup"), "fire-wire"),
+    (("cars-verbatim", "cars-wire", "roundup"), "cars-wire"),
+}
+
+
+def test_a_roundup_of_two_stories_sits_in_both_clusters(tmp_path: Path) -> None:
+    arts = roundup_corpus()
+    report = pipeline.scan_articles(arts, CONFIG)
+    assert {(c.members, c.source) for c in report.clusters} == ROUNDUP_CLUSTERS
+    assert report.stats["clustered_articles"] == 6
+    # whatever the batches and their order, the index holds the scan's clusters
+    for name, order, n_batches in (("one", arts, 1), ("three", arts, 3),
+                                   ("reversed", arts[::-1], len(arts))):
+        db = tmp_path / f"{name}.db"
+        index_in_batches(db, order, n_batches)
+        assert_agrees_with_scan(db, report)
+    # the roundup is reported in the cluster of its best match
+    with Index.open(tmp_path / "one.db", CONFIG) as idx:
+        asked = {r.id: r for r in query(idx, arts, CONFIG).articles}
+    best = asked["roundup"].matches[0].id
+    assert asked["roundup"].source == best.split("-")[0] + "-wire"
+    assert asked["other-0"].cluster is None
+
+
+def test_removing_the_roundup_leaves_two_clusters(tmp_path: Path) -> None:
+    arts = roundup_corpus()
+    db = tmp_path / "crawl.db"
+    index_in_batches(db, arts, 2)
+    # the roundup's id comes again with another text: it leaves both clusters
+    changed = Article("roundup", _story(UNRELATED[1]), published="2025-06-01T11:00:00+00:00")
+    with Index.open(db, CONFIG) as idx:
+        assert add(idx, [changed], CONFIG).articles[0].cluster is None
+    final = [a for a in arts if a.id != "roundup"] + [changed]
+    fresh = tmp_path / "fresh.db"
+    index_in_batches(fresh, final, 1)
+    assert stored_clusters(db) == stored_clusters(fresh) == {
+        (("fire-local", "fire-verbatim", "fire-wire"), "fire-wire"),
+        (("cars-verbatim", "cars-wire"), "cars-wire")}
+    assert index_state(db)["articles"] == index_state(fresh)["articles"]
+    # pruning the fire story's copies leaves its wire alone, in no cluster
+    con = sqlite3.connect(db)
+    with con:
+        con.execute("UPDATE articles SET published_ts = 0 WHERE id LIKE 'fire-%' "
+                    "AND id != 'fire-wire'")
+    con.close()
+    now = datetime(2025, 6, 1, 23, tzinfo=timezone.utc).timestamp()
+    with Index.open(db) as idx:
+        assert prune(idx, parse_duration("1d"), now=now).removed == 2
+    assert stored_clusters(db) == {(("cars-verbatim", "cars-wire"), "cars-wire")}
+    with Index.open(db) as idx:
+        rows = {r["id"]: r for r in export(idx)}
+    assert rows["fire-wire"]["cluster"] is None
+    assert rows["cars-verbatim"]["cluster_source"] == "cars-wire"
+
+
+def test_version_3_file_is_upgraded_to_clusters_of_matches(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    arts = roundup_corpus()
+    old, new = tmp_path / "old.db", tmp_path / "new.db"
+    for db in (old, new):
+        index_in_batches(db, arts, 2)
+    downgrade_to_v3(old)
+    with sqlite3.connect(old) as con:  # version 3: the roundup chained both stories
+        assert con.execute("SELECT COUNT(DISTINCT cluster), COUNT(cluster) FROM articles"
+                           ).fetchone() == (1, 6)
+    with caplog.at_level("WARNING", logger="dedup.index"), Index.open(old, CONFIG) as idx:
+        assert idx.meta()["schema_version"] == "4"
+        assert idx.settings["cluster.min_overlap"] == "0.5"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{old}: upgrading the index from schema version 3 to 4 (once; it rewrites the tables "
+        "that changed)"]
+    assert stored_clusters(old) == ROUNDUP_CLUSTERS
+    assert index_state(old) == index_state(new)
+    with Index.open(old) as idx:
+        assert idx.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
 # --------------------------------------------------------------------------- idempotence, updates
 
 
@@ -642,7 +744,7 @@ def test_older_schema_without_migration_is_refused(tmp_path: Path) -> None:
     con.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
     con.commit()
     con.close()
-    with pytest.raises(IndexError_, match="schema version 0 is older than 3 and cannot be "
+    with pytest.raises(IndexError_, match="schema version 0 is older than 4 and cannot be "
                                           "upgraded; rebuild the index"):
         Index.open(db, CONFIG)
 
@@ -682,8 +784,51 @@ def test_version_1_file_is_upgraded(tmp_path: Path, planted: list[Article]) -> N
     assert index_state(old) == index_state(new)
 
 
+def downgrade_to_v3(db: Path) -> None:
+    """Rewrite an index in the version 3 layout: a cluster per article, the
+    components of articles joined by matches reaching the cluster score."""
+    con = sqlite3.connect(db)
+    with con:
+        min_score = float(con.execute("SELECT value FROM meta "
+                                      "WHERE key = 'setting.cluster.min_score'").fetchone()[0])
+        parent: dict[int, int] = {}
+
+        def find(x: int) -> int:
+            parent.setdefault(x, x)
+            while parent[x] != x:
+                x = parent[x]
+            return x
+
+        edges = con.execute("SELECT a, b, cluster FROM matches WHERE score >= ?",
+                            (min_score,)).fetchall()
+        for a, b, _ in edges:
+            ra, rb = find(a), find(b)
+            parent[max(ra, rb)] = min(ra, rb)
+        # a component keeps the smallest of its matches' cluster ids
+        ids: dict[int, int] = {}
+        for a, _, cid in edges:
+            ids[find(a)] = min(cid, ids.get(find(a), cid))
+        sources = dict(con.execute("SELECT id, source FROM clusters"))
+        con.execute("UPDATE articles SET cluster = NULL")
+        con.execute("DELETE FROM clusters")
+        members: dict[int, set[int]] = {}
+        for a, b, _ in edges:
+            members.setdefault(find(a), set()).update((a, b))
+        for root, pks in members.items():
+            con.execute("INSERT INTO clusters VALUES (?, ?, 'upgraded', ?)",
+                        (ids[root], sources.get(ids[root]), len(pks)))
+            con.executemany("UPDATE articles SET cluster = ? WHERE pk = ?",
+                            [(ids[root], pk) for pk in pks])
+        con.execute("DROP INDEX matches_cluster")
+        con.execute("ALTER TABLE matches DROP COLUMN cluster")
+        con.execute("DELETE FROM meta WHERE key = 'setting.cluster.min_overlap'")
+        con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    con.close()
+
+
 def downgrade_to_v2(db: Path) -> None:
     """Rewrite an index in the version 2 layout: band keys in one (key, article) tree."""
+    downgrade_to_v3(db)
     con = sqlite3.connect(db)
     with con:
         con.execute("CREATE TABLE band_keys_old (key INTEGER NOT NULL, article INTEGER NOT NULL, "
@@ -748,9 +893,9 @@ def test_version_2_file_is_upgraded_to_band_generations(
     rows = len(band_rows(old))
     downgrade_to_v2(old)
     with caplog.at_level("WARNING", logger="dedup.index"), Index.open(old, CONFIG) as idx:
-        assert idx.meta()["schema_version"] == "3"
+        assert idx.meta()["schema_version"] == "4"
     assert [r.getMessage() for r in caplog.records] == [
-        f"{old}: upgrading the index from schema version 2 to 3 (once; it rewrites the tables "
+        f"{old}: upgrading the index from schema version 2 to 4 (once; it rewrites the tables "
         "that changed)"]
     assert band_generations(old) == [(0, rows, rows)]
     assert index_state(old) == index_state(new)
@@ -878,12 +1023,12 @@ def test_cli_add_query_stats_export(tmp_path: Path, planted: list[Article]) -> N
     shown = runner.invoke(index_app, ["stats", "--db", str(db), "--format", "json"])
     assert shown.exit_code == 0
     info = json.loads(shown.stdout)
-    assert info["articles"] == 5 and info["clusters"] == 1 and info["schema_version"] == 3
+    assert info["articles"] == 5 and info["clusters"] == 1 and info["schema_version"] == 4
     assert info["bytes_per_article"] == round(info["file_bytes"] / 5)
     assert info["band_generations"] == 1 and info["band_rows_added"] == len(band_rows(db))
     text = runner.invoke(index_app, ["stats", "--db", str(db)])
     assert "articles:           5\n" in text.stdout
-    assert "schema version:     3\n" in text.stdout
+    assert "schema version:     4\n" in text.stdout
     assert f"band keys added:    {info['band_rows_added']:,} in 1 generation(s)\n" in text.stdout
 
     exported = runner.invoke(index_app, ["export", "--db", str(db), "--format", "jsonl"])

@@ -122,6 +122,7 @@ def make_report() -> Report:
                "candidates": 7, "note": PAYLOAD_SCRIPT, "seconds": {"read": 0.123}},
         skipped=(Skipped(where=f"feeds/{PAYLOAD_IMG}.jsonl:3", reason=PAYLOAD_SVG),),
         wire={"wire-1": "Reuters", "copy-7": "Reuters", EVIL_ID: PAYLOAD_TEXTAREA},
+        match_cluster={(wire_copy.a, wire_copy.b): 1, (wire_evil.a, wire_evil.b): 1},
     )
 
 

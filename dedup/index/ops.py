@@ -28,11 +28,14 @@ the articles seen before:
   is aligned with :func:`dedup.align.align` (old article first, as a scan of
   the corpus in the order it was indexed would), then scored; ``cosine`` uses
   the document frequencies of the index after the batch.
-* **cluster**: clusters touched by the batch (those of matched old articles,
-  and of articles replaced or removed) are recomputed as connected components
-  of their stored and new matches; a cluster keeps its id while it lives
-  (merged clusters keep the smallest), and its likely original is chosen by
-  :func:`dedup.cluster.likely_original` as in a scan.
+* **cluster**: a cluster is a component of the graph of matches
+  (:mod:`dedup.cluster`), and each stored match keeps its cluster id. New
+  matches join the clusters of the stored matches they overlap on the old
+  articles they touch; clusters that lost a match (articles replaced or
+  removed) are rebuilt from their stored matches. A cluster keeps its id while
+  it lives (merged clusters keep the smallest), its likely original is chosen
+  by :func:`dedup.cluster.likely_original` as in a scan, and each article is
+  reported in the cluster of its best clustered match.
 
 Agreement with ``dedup scan``
 =============================
@@ -73,6 +76,7 @@ an earlier version found 82 of 88 and 8 more, weak same-topic pairs at the
 Clusters are the components of the stored matches, exactly: after any
 sequence of adds, updates and prunes they are those a scan's clustering would
 make of the same matches (ids aside: a cluster keeps its id while it lives).
+Both compare the passages on whole sentences, which the index stores.
 
 Batches are atomic: everything after profiling runs in one ``BEGIN
 IMMEDIATE`` transaction, so a killed run leaves the index as before it, and a
@@ -84,11 +88,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -97,7 +103,7 @@ import scipy.sparse as sp
 from dedup import pipeline
 from dedup import tfidf as tfidf_mod
 from dedup import wire as wire_mod
-from dedup.cluster import likely_original, parse_published
+from dedup.cluster import joins, likely_original, parse_published
 from dedup.config import Config
 from dedup.errors import ConfigError
 from dedup.index.store import (
@@ -113,7 +119,7 @@ from dedup.index.store import (
     encode_signature,
     file_bytes,
 )
-from dedup.model import Article, Match, Skipped
+from dedup.model import Article, Match, Passage, Skipped
 from dedup.pipeline import Profile
 from dedup.text import unique
 from dedup.wire import WireCredit
@@ -286,11 +292,12 @@ def prune(index: Index, older_than: float, *, now: float | None = None) -> Prune
     with index.transaction(write=True):
         pks = index.aged_before(cutoff)
         total, _ = index.counts()
-        affected: set[int] = set()
+        broken, orphans = _lost(index, pks)
         if pks:
-            affected = _remove(index, pks, scan=len(pks) * 10 > total)
-        min_score = float(index.settings.get("cluster.min_score", "0"))
-        clustering = _recluster(index, [], [], [], set(), affected, set(), min_score,
+            _remove(index, pks, scan=len(pks) * 10 > total)
+        clustering = _recluster(index, [], [], [], set(), broken, orphans, set(),
+                                float(index.settings.get("cluster.min_score", "0")),
+                                float(index.settings.get("cluster.min_overlap", "0.5")),
                                 write=True)
         if pks or clustering.changed:
             _write_clusters(index, clustering, {})
@@ -314,7 +321,10 @@ def export(index: Index) -> Iterator[dict[str, Any]]:
 def stats(index: Index) -> dict[str, Any]:
     """Counts, file size and settings of an index."""
     n, passages = index.counts()
-    row = index.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM clusters").fetchone()
+    n_clusters = index.execute("SELECT COUNT(*) FROM clusters").fetchone()[0]
+    # an article can be in several clusters; its reported one is articles.cluster
+    n_clustered = index.execute(
+        "SELECT COUNT(*) FROM articles WHERE cluster IS NOT NULL").fetchone()[0]
     n_matches = index.execute("SELECT COUNT(*) FROM matches").fetchone()[0]
     gens, band_added = index.execute("SELECT COUNT(*), COALESCE(SUM(rows), 0) FROM band_gens"
                                     ).fetchone()
@@ -326,8 +336,8 @@ def stats(index: Index) -> dict[str, Any]:
         "articles": n,
         "passages": passages,
         "matches": int(n_matches),
-        "clusters": int(row[0]),
-        "clustered_articles": int(row[1]),
+        "clusters": int(n_clusters),
+        "clustered_articles": int(n_clustered),
         "band_generations": int(gens),
         "band_rows_added": int(band_added),
         "file_bytes": size,
@@ -359,14 +369,26 @@ class _Found:
 
 @dataclass
 class _Clustering:
-    """Recomputed clusters: id -> (members, source, reason); each node's cluster."""
+    """Clusters recomputed around a batch (or a removal).
 
-    clusters: dict[int, tuple[tuple[str, ...], str | None, str | None]]
-    node_cluster: dict[str, int | None]
-    id_to_pk: dict[str, int]
-    removed: set[int]
-    changed: set[int]
-    old_cluster: dict[str, int | None] = field(default_factory=dict)
+    Attributes:
+        clusters: id -> (members, likely original, reason) of every recomputed cluster.
+        new_match_cluster: The cluster of each new match reaching ``min_score``, by (a, b) id.
+        stored_match_cluster: ``(cluster, a, b)`` of stored matches whose cluster changes.
+        primary: The cluster reported for each article concerned (see :func:`_primary`).
+        index_pks: Primary keys of the stored articles concerned, by id.
+        removed: Clusters that no longer exist.
+        changed: Clusters that gained, lost or merged matches, or were removed.
+    """
+
+    clusters: dict[int, tuple[tuple[str, ...], str | None, str | None]] = field(
+        default_factory=dict)
+    new_match_cluster: dict[tuple[str, str], int] = field(default_factory=dict)
+    stored_match_cluster: list[tuple[int | None, int, int]] = field(default_factory=list)
+    primary: dict[str, int | None] = field(default_factory=dict)
+    index_pks: dict[str, int] = field(default_factory=dict)
+    removed: set[int] = field(default_factory=set)
+    changed: set[int] = field(default_factory=set)
 
 
 def _run(index: Index, articles: Sequence[Article], config: Config, *, write: bool,
@@ -399,10 +421,8 @@ def _run(index: Index, articles: Sequence[Article], config: Config, *, write: bo
         unchanged_pks = [known[articles[i].id][0] for i, s in enumerate(status)
                          if s == "unchanged"]
         excluded: set[int] = set()
-        affected: set[int] = set()
+        broken, orphans = _lost(index, replaced)
         if replaced:
-            old_rows = index.articles(replaced)
-            affected = {r.cluster for r in old_rows.values() if r.cluster is not None}
             if write:
                 _remove(index, replaced, scan=False)
             else:
@@ -424,14 +444,16 @@ def _run(index: Index, articles: Sequence[Article], config: Config, *, write: bo
         credits = [wire_mod.detect(a.text, a.source, a.url) for a in new_articles]
         matched_ids = {x for m in matches for x in (m.a, m.b)}
         matched_old = {r.pk for r in old_rows_by_pk.values() if r.id in matched_ids}
-        clustering = _recluster(index, new_articles, credits, matches, matched_old, affected,
-                                excluded, config.cluster.min_score, write=write)
+        clustering = _recluster(index, new_articles, credits, matches, matched_old, broken,
+                                orphans, excluded, config.cluster.min_score,
+                                config.cluster.min_overlap, write=write)
         seconds["cluster"] = time.perf_counter() - t
-        found.counts["cluster_nodes"] = len(clustering.node_cluster)
+        found.counts["cluster_articles"] = len(clustering.primary)
 
         t = time.perf_counter()
         if write:
-            pks = _write(index, new_articles, new_profiles, credits, found, matches, config)
+            pks = _write(index, new_articles, new_profiles, credits, found, matches, config,
+                         clustering.new_match_cluster)
             _write_clusters(index, clustering, dict(zip((a.id for a in new_articles), pks)))
         seconds["write"] = time.perf_counter() - t
         results = _results(articles, status, matches, stored_refs, clustering, index,
@@ -813,151 +835,171 @@ def _cosines(index: Index, profiles: Sequence[Profile], pairs: np.ndarray, found
 
 def _recluster(index: Index, articles: Sequence[Article], credits: Sequence[WireCredit | None],
                matches: Sequence[Match], matched_pks: set[int], broken: set[int],
-               excluded: set[int], min_score: float, *, write: bool) -> _Clustering:
+               orphans: set[int], excluded: set[int], min_score: float, min_overlap: float,
+               *, write: bool) -> _Clustering:
     """Clusters around the batch, with stable ids.
 
-    A stored cluster is held together by its own matches (those reaching
-    ``min_score``), so a cluster that only gains members or merges is one node
-    here: neither its matches nor, unless its likely original needs them, its
-    members' matches are read. Only the clusters that lost a member
-    (``broken``: replaced, removed or, for a query, excluded articles) are
-    rebuilt from their stored matches.
+    A cluster is a set of matches closed under the join of
+    :func:`dedup.cluster.joins`, so new matches can only join the clusters of
+    the stored matches of the old articles they touch (``matched_pks``), and a
+    cluster that only gains matches or merges is one node here: only its
+    matches on those articles are compared. Only the clusters that lost a
+    match (``broken``: of replaced, removed or, for a query, ``excluded``
+    articles) are rebuilt from their stored matches. ``orphans`` are articles
+    that lost a match; their reported cluster is recomputed.
     """
-    matched_rows = index.articles(matched_pks - excluded)
-    touched = {r.cluster for r in matched_rows.values() if r.cluster is not None} - broken
-    rows = {pk: r for pk, r in index.members(touched | broken).items() if pk not in excluded}
-    rows.update(matched_rows)
-    by_id = {r.id: r for r in rows.values()}
+    new = [m for m in matches if m.score >= min_score and m.passages]
+    live = matched_pks - excluded
+    touched = {r.cluster for r in (index.matches_of(live) if live else [])
+               if r.cluster is not None and r.a not in excluded and r.b not in excluded}
+    touched |= broken
+    stored = [r for r in (index.cluster_matches(touched) if touched else [])
+              if r.a not in excluded and r.b not in excluded]
+    rows = index.articles({x for r in stored for x in (r.a, r.b)} | live | (orphans - excluded))
+    id_of = {pk: r.id for pk, r in rows.items()}
 
-    def node(article_id: str) -> tuple[str, Any]:
-        r = by_id.get(article_id)
-        if r is not None and r.cluster in touched:
-            return ("cluster", r.cluster)
-        return ("article", article_id)
+    def label(r: MatchRow) -> tuple[Any, ...]:
+        return ("s", r.a, r.b) if r.cluster in broken else ("c", r.cluster)
 
-    parent: dict[tuple[str, Any], tuple[str, Any]] = {}
+    parent: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
-    def find(x: tuple[str, Any]) -> tuple[str, Any]:
+    def find(x: tuple[Any, ...]) -> tuple[Any, ...]:
         parent.setdefault(x, x)
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
-    def union(a: tuple[str, Any], b: tuple[str, Any]) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
+    # what may join: the new matches, and the stored ones on the articles they
+    # touch or in a broken cluster
+    compared = [r for r in stored if r.cluster in broken or r.a in live or r.b in live]
+    nodes = [("n", k) for k in range(len(new))] + [label(r) for r in compared]
+    items = list(new) + [_as_match(id_of[r.a], id_of[r.b], r, passages=True) for r in compared]
+    for i, j in joins(items, min_overlap).tolist():
+        ri, rj = find(nodes[i]), find(nodes[j])
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    new_of: dict[tuple[Any, ...], list[Match]] = {}
+    stored_of: dict[tuple[Any, ...], list[MatchRow]] = {}
+    for k, m in enumerate(new):
+        new_of.setdefault(find(("n", k)), []).append(m)
+    for r in stored:
+        stored_of.setdefault(find(label(r)), []).append(r)
+    comps = []
+    for root in set(new_of) | set(stored_of):
+        inner = new_of.get(root, []) + [_as_match(id_of[r.a], id_of[r.b], r)
+                                        for r in stored_of.get(root, [])]
+        members = tuple(sorted({x for m in inner for x in (m.a, m.b)}))
+        comps.append((members, inner, stored_of.get(root, []), bool(new_of.get(root))))
+    comps.sort(key=lambda c: (-len(c[0]), c[0], min((m.a, m.b) for m in c[1])))
 
-    for a in articles:
-        find(("article", a.id))
-    for r in rows.values():
-        find(node(r.id))
-    for m in matches:
-        if m.score >= min_score:
-            union(node(m.a), node(m.b))
-    broken_pks = {pk for pk, r in rows.items() if r.cluster in broken}
-    stored_edges: list[Match] = []
-    for mr in index.matches_of(broken_pks) if broken_pks else []:
-        if mr.a in broken_pks and mr.b in broken_pks and mr.score >= min_score:
-            stored_edges.append(_as_match(rows[mr.a].id, rows[mr.b].id, mr))
-            union(node(rows[mr.a].id), node(rows[mr.b].id))
-    groups: dict[tuple[str, Any], list[str]] = {}
-    for a in articles:
-        groups.setdefault(find(("article", a.id)), []).append(a.id)
-    for r in rows.values():
-        groups.setdefault(find(node(r.id)), []).append(r.id)
-    comps = sorted((sorted(set(g)) for g in groups.values() if len(set(g)) >= 2),
-                   key=lambda g: (-len(g), g[0]))
+    # a component keeps the smallest old id that a larger one did not take
+    taken: set[int] = set()
+    kept: list[int | None] = []
+    for _, _, old, _ in comps:
+        olds = sorted({r.cluster for r in old if r.cluster is not None} - taken)
+        kept.append(olds[0] if olds else None)
+        taken.update(olds[:1])
+    n_fresh = kept.count(None)
+    fresh = iter((index.next_cluster_ids(n_fresh) if write else
+                  index.peek_cluster_ids(n_fresh)) if n_fresh else [])
+    cids = [c if c is not None else next(fresh) for c in kept]
 
     wire: dict[str, WireCredit] = {}
     published: dict[str, str | None] = {}
-    for r in rows.values():
-        published[r.id] = r.published
-        if r.wire_agency:
-            wire[r.id] = WireCredit(r.wire_agency, r.wire_evidence or "")
+    for art in rows.values():
+        published[art.id] = art.published
+        if art.wire_agency:
+            wire[art.id] = WireCredit(art.wire_agency, art.wire_evidence or "")
     for a, credit in zip(articles, credits):
         published[a.id] = a.published
         if credit is not None:
             wire[a.id] = credit
-    old_cluster = {r.id: r.cluster for r in rows.values()}
-    taken: set[int] = set()
-    pending: list[int] = []
-    ids_of: list[int | None] = []
-    for g in comps:
-        olds = sorted({oc for x in g if (oc := old_cluster.get(x)) is not None} - taken)
-        ids_of.append(olds[0] if olds else None)
-        if olds:
-            taken.add(olds[0])
-        else:
-            pending.append(len(ids_of) - 1)
-    fresh = (index.next_cluster_ids(len(pending)) if write else
-             index.peek_cluster_ids(len(pending))) if pending else []
-    for k, new_id in zip(pending, fresh):
-        ids_of[k] = new_id
-    clusters: dict[int, tuple[tuple[str, ...], str | None, str | None]] = {}
-    node_cluster: dict[str, int | None] = {a.id: None for a in articles}
-    node_cluster.update({r.id: None for r in rows.values()})
-    for g, cid in zip(comps, ids_of):
-        if cid is None:  # not reached: every component got an id above
+    out = _Clustering(index_pks={r.id: pk for pk, r in rows.items()})
+    for (members, inner, old, has_new), cid in zip(comps, cids):
+        out.clusters[cid] = (members,) + likely_original(members, inner, wire, published)
+        out.new_match_cluster.update({(m.a, m.b): cid for m in inner[:len(inner) - len(old)]})
+        out.stored_match_cluster += [(cid, r.a, r.b) for r in old if r.cluster != cid]
+        if has_new or {r.cluster for r in old} != {cid} or cid in broken:
+            out.changed.add(cid)
+    out.removed = touched - set(out.clusters)
+    out.changed |= out.removed
+    _primary(index, out, articles, new, {x for c in comps for x in c[0]}, orphans - excluded,
+             excluded)
+    return out
+
+
+def _primary(index: Index, out: _Clustering, articles: Sequence[Article], new: Sequence[Match],
+             members: set[str], orphans: set[int], excluded: set[int]) -> None:
+    """The cluster reported for each article whose clusters may have changed: that
+    of its best clustered match (highest score, then the other article's id)."""
+    pks = {out.index_pks[x] for x in members if x in out.index_pks} | orphans
+    rows = index.matches_of(pks) if pks else []
+    ids = index.articles({x for r in rows for x in (r.a, r.b)} - set(out.index_pks.values()))
+    id_of = {pk: aid for aid, pk in out.index_pks.items()} | {pk: r.id for pk, r in ids.items()}
+    moved = {(a, b): cid for cid, a, b in out.stored_match_cluster}
+    best: dict[str, tuple[float, str, int]] = {}
+
+    def offer(x: str, other: str, score: float, cid: int | None) -> None:
+        if cid is not None and (x not in best or (-score, other) < best[x][:2]):
+            best[x] = (-score, other, cid)
+
+    for r in rows:
+        if r.a in excluded or r.b in excluded or r.cluster is None:
             continue
-        inner: list[Match] = []
-        if not _decided_without_matches(g, wire, published):
-            inner = _inner_matches(index, g, by_id, matches, stored_edges, excluded, min_score)
-        source, reason = likely_original(g, inner, wire, published)
-        clusters[cid] = (tuple(g), source, reason)
-        for x in g:
-            node_cluster[x] = cid
-    before = {c for c in old_cluster.values() if c is not None} | set(broken)
-    removed = before - set(clusters)
-    changed = removed | {cid for cid, (g, _, _) in clusters.items()
-                         if any(old_cluster.get(x) != cid for x in g)}
-    return _Clustering(clusters, node_cluster, {r.id: pk for pk, r in rows.items()},
-                       removed, changed, old_cluster)
+        cid = moved.get((r.a, r.b), r.cluster)
+        offer(id_of[r.a], id_of[r.b], r.score, cid)
+        offer(id_of[r.b], id_of[r.a], r.score, cid)
+    for m in new:
+        cid = out.new_match_cluster[(m.a, m.b)]
+        offer(m.a, m.b, m.score, cid)
+        offer(m.b, m.a, m.score, cid)
+    wanted = members | {id_of[pk] for pk in orphans if pk in id_of} | {a.id for a in articles}
+    out.primary = {x: best[x][2] if x in best else None for x in sorted(wanted)}
 
 
-def _decided_without_matches(members: Sequence[str], wire: dict[str, WireCredit],
-                             published: dict[str, str | None]) -> bool:
-    """Whether :func:`likely_original` decides by credit or date alone (its first
-    two rules), so the cluster's matches need not be read."""
-    credited = [m for m in members if m in wire]
-    if len(credited) == 1:
-        return True
-    dates = [d for m in (credited or members) if (d := parse_published(published.get(m)))]
-    return bool(dates) and dates.count(min(dates)) == 1
+def recluster_all(conn: sqlite3.Connection) -> None:
+    """Recompute every cluster of an index from its matches (the schema 3 -> 4
+    upgrade: each match reaching ``cluster.min_score`` holds a cluster id).
+    Runs inside the caller's write transaction."""
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    settings = {k[len("setting."):]: v for k, v in meta.items() if k.startswith("setting.")}
+    index = Index(conn, Path(":upgrade:"), settings, 0.0)
+    broken = {int(r[0]) for r in conn.execute(
+        "SELECT DISTINCT cluster FROM matches WHERE cluster IS NOT NULL")}
+    clustering = _recluster(index, [], [], [], set(), broken, set(), set(),
+                            float(settings.get("cluster.min_score", "0")),
+                            float(settings.get("cluster.min_overlap", "0.5")), write=True)
+    _write_clusters(index, clustering, {})
 
 
-def _inner_matches(index: Index, members: Sequence[str], by_id: dict[str, StoredArticle],
-                   matches: Sequence[Match], stored_edges: Sequence[Match], excluded: set[int],
-                   min_score: float) -> list[Match]:
-    """All matches (reaching ``min_score``) between members of one cluster."""
-    inside = set(members)
-    pks = {by_id[m].pk for m in members if m in by_id}
-    pk_id = {by_id[m].pk: m for m in members if m in by_id}
-    found: dict[tuple[str, str], Match] = {}
-    for mr in index.matches_of(pks) if pks else []:
-        if mr.a in pk_id and mr.b in pk_id and mr.a not in excluded and mr.b not in excluded \
-                and mr.score >= min_score:
-            found[(pk_id[mr.a], pk_id[mr.b])] = _as_match(pk_id[mr.a], pk_id[mr.b], mr)
-    for m in list(matches) + list(stored_edges):
-        if m.a in inside and m.b in inside and m.score >= min_score:
-            found[(m.a, m.b)] = m
-    return [found[k] for k in sorted(found)]
+def _passages(text: str) -> tuple[Passage, ...]:
+    return tuple(Passage(int(p[0]), int(p[1]), int(p[2]), int(p[3]), float(p[4]))
+                 for p in json.loads(text))
 
 
-def _as_match(a: str, b: str, row: MatchRow) -> Match:
+def _as_match(a: str, b: str, row: MatchRow, passages: bool = False) -> Match:
     return Match(a=a, b=b, score=row.score, jaccard=row.jaccard, cosine=row.cosine,
-                 reuse_a_in_b=row.reuse_a_in_b, reuse_b_in_a=row.reuse_b_in_a)
+                 reuse_a_in_b=row.reuse_a_in_b, reuse_b_in_a=row.reuse_b_in_a,
+                 passages=_passages(row.passages) if passages else ())
 
 
 # --------------------------------------------------------------------------- writes
 
 
-def _remove(index: Index, pks: Sequence[int], *, scan: bool) -> set[int]:
-    """Remove articles and all they added; the clusters they were in."""
+def _lost(index: Index, pks: Sequence[int]) -> tuple[set[int], set[int]]:
+    """The clusters of the matches that removing (or replacing) articles takes
+    away, and the other articles of those matches."""
+    lost = index.matches_of(pks) if pks else []
+    gone = set(pks)
+    return ({r.cluster for r in lost if r.cluster is not None},
+            {x for r in lost for x in (r.a, r.b)} - gone)
+
+
+def _remove(index: Index, pks: Sequence[int], *, scan: bool) -> None:
+    """Remove articles and all they added (their matches go with them)."""
     profiles = index.profiles(pks)
     postings = index.postings_of(pks)
-    rows = index.articles(pks)
     keys, owners = [], []
     for pk, p in profiles.items():
         k = unique(p.band_keys.ravel())
@@ -988,9 +1030,7 @@ def _remove(index: Index, pks: Sequence[int], *, scan: bool) -> set[int]:
         d_docs = np.bincount(inv, weights=cat(doc_parts), minlength=len(terms))
         d_pas = np.bincount(inv, weights=cat(pas_parts), minlength=len(terms))
         index.update_terms(terms, d_docs.astype(np.int64), d_pas.astype(np.int64))
-    affected = {r.cluster for r in rows.values() if r.cluster is not None}
     index.delete_articles(list(pks))
-    return affected
 
 
 def _cat_int(parts: Sequence[np.ndarray]) -> np.ndarray:
@@ -1000,8 +1040,9 @@ def _cat_int(parts: Sequence[np.ndarray]) -> np.ndarray:
 
 def _write(index: Index, articles: Sequence[Article], profiles: Sequence[Profile],
            credits: Sequence[WireCredit | None], found: _Found, matches: Sequence[Match],
-           config: Config) -> list[int]:
-    """Insert the batch's articles, keys, postings, term counts and matches."""
+           config: Config, match_cluster: dict[tuple[str, str], int]) -> list[int]:
+    """Insert the batch's articles, keys, postings, term counts and matches
+    (with their cluster, from ``match_cluster``)."""
     n = len(articles)
     if n == 0:
         return []
@@ -1064,19 +1105,19 @@ def _write(index: Index, articles: Sequence[Article], profiles: Sequence[Profile
         MatchRow(id_pk[m.a], id_pk[m.b], m.score, m.jaccard, m.cosine, m.reuse_a_in_b,
                  m.reuse_b_in_a, json.dumps([[p.a_start, p.a_end, p.b_start, p.b_end,
                                               round(p.similarity, 4)] for p in m.passages],
-                                            separators=(",", ":")))
+                                            separators=(",", ":")),
+                 match_cluster.get((m.a, m.b)))
         for m in matches])
     return pks.tolist()
 
 
 def _write_clusters(index: Index, clustering: _Clustering, new_pks: dict[str, int]) -> None:
-    id_pk = dict(clustering.id_to_pk)
-    id_pk.update(new_pks)
+    id_pk = clustering.index_pks | new_pks
     rows = [ClusterRow(cid, id_pk.get(source) if source else None, reason, len(members))
             for cid, (members, source, reason) in sorted(clustering.clusters.items())]
-    membership = {id_pk[x]: cid for x, cid in clustering.node_cluster.items()
-                  if x in id_pk and (x in new_pks or clustering.old_cluster.get(x) != cid)}
-    index.replace_clusters(sorted(clustering.removed), rows, membership)
+    index.set_match_clusters(clustering.stored_match_cluster)
+    index.replace_clusters(sorted(clustering.removed), rows,
+                           {id_pk[x]: cid for x, cid in clustering.primary.items() if x in id_pk})
 
 
 # --------------------------------------------------------------------------- results
@@ -1119,13 +1160,13 @@ def _results(articles: Sequence[Article], status: Sequence[str], matches: Sequen
     out = []
     for art, st in zip(articles, status):
         found_refs = refs[art.id]
-        cluster: int | None = clustering.node_cluster.get(art.id)
+        cluster: int | None = clustering.primary.get(art.id)
         source: str | None = None
         if st == "unchanged":
             pk = known[art.id][0]
             seen = {r.id for r in found_refs}
             found_refs = found_refs + [r for r in stored_refs.get(pk, []) if r.id not in seen]
-            if art.id not in clustering.node_cluster:
+            if art.id not in clustering.primary:
                 row = stored_rows.get(pk)
                 cluster = row.cluster if row else None
                 crow = stored_clusters.get(cluster) if cluster is not None else None

@@ -13,7 +13,7 @@ batches but never leaves a half batch), ``foreign_keys=ON``, and
 ``BEGIN IMMEDIATE`` transaction: a second writer waits for the first (the
 connection's busy timeout, ``lock_timeout``), then sees everything it wrote.
 
-Schema (version 3)
+Schema (version 4)
 ==================
 ``meta(key, value)``
     ``schema_version``, the pinned settings (``setting.*``: what the stored
@@ -61,12 +61,17 @@ content_hash, wire_agency, wire_evidence, n_passages, neighbours, cluster)``
 ``terms(term, docs, passages)``
     How many articles and how many passage windows hold each term (the
     document frequencies of the TF-IDF weights).
-``matches(a, b, score, jaccard, cosine, reuse_a_in_b, reuse_b_in_a, passages)``
+``matches(a, b, score, jaccard, cosine, reuse_a_in_b, reuse_b_in_a, passages, cluster)``
     Verified pairs, ``a`` the article whose id sorts first (as in a scan
-    report); ``passages`` as JSON ``[[a_start, a_end, b_start, b_end, sim], ...]``.
+    report); ``passages`` as JSON ``[[a_start, a_end, b_start, b_end, sim], ...]``
+    (on whole sentences); ``cluster`` the cluster the match belongs to (NULL
+    below ``cluster.min_score``), indexed.
 ``clusters(id, source, source_reason, size)``
-    Clusters (ids stable across batches) and their likely original;
-    ``articles.cluster`` says where each article belongs.
+    Clusters (ids stable across batches; see :mod:`dedup.cluster`: a cluster
+    is a set of matches, so an article can be in several) and their likely
+    original. ``articles.cluster`` is the cluster of the article's best
+    clustered match (score, then the other article's id), the one reported
+    for it.
 
 ``profiles`` and ``matches`` reference ``articles`` with ``ON DELETE CASCADE``.
 The three inverted tables carry no foreign key (a cascade would scan them):
@@ -105,7 +110,7 @@ from dedup.text import unique
 _log = logging.getLogger("dedup.index")
 
 #: Version of the table layout; older files are upgraded by ``_MIGRATIONS``.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: ``PRAGMA application_id`` of an index file ("dDup").
 APPLICATION_ID = 0x64447570
 #: Keyword weights in [0, 1] are stored as integers in [0, WEIGHT_SCALE].
@@ -213,9 +218,11 @@ CREATE TABLE matches (
     reuse_a_in_b REAL NOT NULL,
     reuse_b_in_a REAL NOT NULL,
     passages TEXT NOT NULL,
+    cluster INTEGER,
     PRIMARY KEY (a, b)
 ) WITHOUT ROWID;
 CREATE INDEX matches_b ON matches(b);
+CREATE INDEX matches_cluster ON matches(cluster) WHERE cluster IS NOT NULL;
 """
 
 _POSTINGS_DDL = """CREATE TABLE {table} (
@@ -266,8 +273,27 @@ def _v2_to_v3(conn: sqlite3.Connection) -> None:
                      (len(keys), bloom_of(keys, len(keys)).tobytes()))
 
 
+def _v3_to_v4(conn: sqlite3.Connection) -> None:
+    """Version 3 kept a cluster per article (components of articles); version 4
+    one per match (components of matches, :mod:`dedup.cluster`). Each match
+    reaching ``cluster.min_score`` starts in its articles' old cluster, then
+    every cluster is recomputed (:func:`dedup.index.ops.recluster_all`)."""
+    from dedup.index.ops import recluster_all  # ops builds on this module
+
+    conn.execute("ALTER TABLE matches ADD COLUMN cluster INTEGER")
+    conn.execute("CREATE INDEX matches_cluster ON matches(cluster) WHERE cluster IS NOT NULL")
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    overlap = str(Config().cluster.min_overlap)
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('setting.cluster.min_overlap', ?)",
+                 (overlap,))
+    conn.execute("UPDATE matches SET cluster = (SELECT cluster FROM articles WHERE pk = a) "
+                 "WHERE score >= ?", (float(meta.get("setting.cluster.min_score", "0")),))
+    recluster_all(conn)
+
+
 #: schema version -> the step that brings a file of that version to the next.
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def _column(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> np.ndarray:
@@ -420,6 +446,7 @@ def pinned_settings(config: Config) -> dict[str, str]:
         "tfidf.passage_keywords": tfidf.passage_keywords,
         # stored clusters are the components of the matches reaching it
         "cluster.min_score": config.cluster.min_score,
+        "cluster.min_overlap": config.cluster.min_overlap,
         # what a stored profile holds: a profile of another shape cannot be aligned
         "profile.fields": ",".join(_PROFILE_FIELDS),
     }
@@ -579,6 +606,8 @@ class StoredArticle:
 
 _ARTICLE_COLUMNS = ("pk, id, title, url, published, source, added, chars, content_hash, "
                     "wire_agency, wire_evidence, n_passages, cluster")
+_MATCH_COLUMNS = ("a, b, score, jaccard, cosine, reuse_a_in_b, reuse_b_in_a, passages, "
+                  "cluster")
 
 
 @dataclass(frozen=True)
@@ -614,6 +643,7 @@ class MatchRow:
     reuse_a_in_b: float
     reuse_b_in_a: float
     passages: str
+    cluster: int | None = None
 
 
 @dataclass(frozen=True)
@@ -787,13 +817,6 @@ class Index:
             "(SELECT value FROM json_each(?))", (_ints(pks),)).fetchall()
         return {int(r[0]): _stored(r) for r in rows}
 
-    def members(self, cluster_ids: Iterable[int]) -> dict[int, StoredArticle]:
-        """Article rows of the members of some clusters."""
-        rows = self._conn.execute(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE cluster IN "
-            "(SELECT value FROM json_each(?))", (_ints(cluster_ids),)).fetchall()
-        return {int(r[0]): _stored(r) for r in rows}
-
     def clusters(self, cluster_ids: Iterable[int]) -> dict[int, ClusterRow]:
         """Cluster rows by id."""
         rows = self._conn.execute(
@@ -877,12 +900,17 @@ class Index:
 
     def matches_of(self, pks: Iterable[int]) -> list[MatchRow]:
         """Stored matches with either side among ``pks``."""
-        keys = _ints(pks)
         rows = self._conn.execute(
-            "SELECT a, b, score, jaccard, cosine, reuse_a_in_b, reuse_b_in_a, passages "
-            "FROM matches WHERE a IN (SELECT value FROM json_each(?1)) "
-            "UNION SELECT a, b, score, jaccard, cosine, reuse_a_in_b, reuse_b_in_a, passages "
-            "FROM matches WHERE b IN (SELECT value FROM json_each(?1))", (keys,)).fetchall()
+            f"SELECT {_MATCH_COLUMNS} FROM matches WHERE a IN (SELECT value FROM json_each(?1)) "
+            f"UNION SELECT {_MATCH_COLUMNS} FROM matches "
+            "WHERE b IN (SELECT value FROM json_each(?1))", (_ints(pks),)).fetchall()
+        return sorted((MatchRow(*r) for r in rows), key=lambda m: (m.a, m.b))
+
+    def cluster_matches(self, cluster_ids: Iterable[int]) -> list[MatchRow]:
+        """Stored matches of some clusters."""
+        rows = self._conn.execute(
+            f"SELECT {_MATCH_COLUMNS} FROM matches "
+            "WHERE cluster IN (SELECT value FROM json_each(?))", (_ints(cluster_ids),)).fetchall()
         return sorted((MatchRow(*r) for r in rows), key=lambda m: (m.a, m.b))
 
     def aged_before(self, cutoff: float) -> list[int]:
@@ -1094,9 +1122,13 @@ class Index:
     def insert_matches(self, rows: Sequence[MatchRow]) -> None:
         """Insert (or replace) verified matches."""
         self._conn.executemany(
-            "INSERT OR REPLACE INTO matches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT OR REPLACE INTO matches ({_MATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             ((m.a, m.b, m.score, m.jaccard, m.cosine, m.reuse_a_in_b, m.reuse_b_in_a,
-              m.passages) for m in rows))
+              m.passages, m.cluster) for m in rows))
+
+    def set_match_clusters(self, rows: Iterable[tuple[int | None, int, int]]) -> None:
+        """Set the cluster of stored matches: ``(cluster, a, b)`` rows."""
+        self._conn.executemany("UPDATE matches SET cluster = ? WHERE a = ? AND b = ?", rows)
 
     def replace_clusters(self, removed: Iterable[int], clusters: Sequence[ClusterRow],
                          membership: dict[int, int | None]) -> None:

@@ -44,16 +44,15 @@ def to_jsonl(report: Report, timings: bool = False) -> str:
 def to_csv(report: Report) -> str:
     """The matches, one row each, with the cluster they belong to (if any);
     passages as a JSON list in one column."""
-    cluster_of = {m: c.id for c in report.clusters for m in c.members}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
     for m in report.matches:
         d = m.to_dict()
-        ca, cb = cluster_of.get(m.a), cluster_of.get(m.b)
+        cid = report.match_cluster.get((m.a, m.b))
         writer.writerow([d["a"], d["b"], d["score"], d["jaccard"], d["cosine"],
                          d["reuse_a_in_b"], d["reuse_b_in_a"], _dumps(d["passages"]),
-                         ca if ca is not None and ca == cb else ""])
+                         "" if cid is None else cid])
     return out.getvalue()
 
 

@@ -515,16 +515,13 @@ class _Renderer:
 
     def page(self, title: str) -> str:
         report = self.report
-        cluster_of: dict[str, int] = {}
-        for index, cluster in enumerate(report.clusters):
-            for member in cluster.members:
-                cluster_of.setdefault(member, index)
+        position = {cluster.id: k for k, cluster in enumerate(report.clusters)}
         by_cluster: list[list[Match]] = [[] for _ in report.clusters]
         loose: list[Match] = []
         for match in report.matches:
-            index_a = cluster_of.get(match.a)
-            if index_a is not None and index_a == cluster_of.get(match.b):
-                by_cluster[index_a].append(match)
+            k = position.get(report.match_cluster.get((match.a, match.b), -1))
+            if k is not None:
+                by_cluster[k].append(match)
             else:
                 loose.append(match)
 
