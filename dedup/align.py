@@ -191,6 +191,15 @@ class Alignment:
         """The passages on whole sentences."""
         return self.passages if self.sentence_passages is None else self.sentence_passages
 
+    def swapped(self) -> Alignment:
+        """The same alignment seen from b's side."""
+        def flip(ps: tuple[Passage, ...]) -> tuple[Passage, ...]:
+            return tuple(sorted((p.swapped() for p in ps), key=lambda p: (p.a_start, p.b_start)))
+
+        return Alignment(flip(self.passages), self.reuse_b_in_a, self.reuse_a_in_b,
+                         self.similarity, None if self.sentence_passages is None
+                         else flip(self.sentence_passages))
+
 
 _EMPTY = Alignment((), 0.0, 0.0, 0.0)
 

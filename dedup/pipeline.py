@@ -236,13 +236,16 @@ def _align_range(bounds: tuple[int, int]) -> list[Alignment]:
             sides[k] = profiles[k].side()
         return sides[k]
 
+    flips = _SHARED.get("flips")
     out = []
-    for i, j in pairs[bounds[0] : bounds[1]].tolist():
-        al = align(side(i), side(j), params)
+    for k, (i, j) in enumerate(pairs[bounds[0] : bounds[1]].tolist(), start=bounds[0]):
+        flip = flips is not None and bool(flips[k])
+        x, y = (j, i) if flip else (i, j)
+        al = align(side(x), side(y), params)
         if al.passages and texts is not None:
-            al = refine(al, side(i), side(j), _token_spans(kept, texts, i),
-                        _token_spans(kept, texts, j), params)
-        out.append(al)
+            al = refine(al, side(x), side(y), _token_spans(kept, texts, x),
+                        _token_spans(kept, texts, y), params)
+        out.append(al.swapped() if flip else al)
     return out
 
 
@@ -315,13 +318,26 @@ def passage_candidates(profiles: Sequence[Profile], config: Config) -> np.ndarra
 def align_pairs(
     profiles: Sequence[Profile], pairs: np.ndarray, config: Config,
     progress: Progress | None = None, texts: Sequence[str] | None = None,
+    ids: Sequence[str] | None = None,
 ) -> list[Alignment]:
     """Alignment of each pair (rows of ``pairs`` index ``profiles``), in order;
     with the ``texts`` of the profiles, passages are refined to the shared words
-    (:func:`dedup.align.refine`)."""
+    (:func:`dedup.align.refine`).
+
+    Alignment is not quite symmetric (its seeds are grouped in the order of the
+    first text). With the articles' ``ids``, each pair is aligned with the
+    article whose id sorts first as the first text, whatever the order of
+    ``profiles``, and given back in the pair's order: a scan's matches do not
+    depend on the order of its inputs, nor an index's on the order of its batches.
+    """
+    flips = None
+    if ids is not None and len(pairs):
+        rank = np.empty(len(ids), dtype=np.int64)
+        rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+        flips = rank[pairs[:, 0]] > rank[pairs[:, 1]]
     return _run_ranges(_align_range, len(pairs), _workers(config),
                        {"profiles": profiles, "pairs": pairs, "align": config.align,
-                        "texts": texts}, "verify", progress, 100)
+                        "texts": texts, "flips": flips}, "verify", progress, 100)
 
 
 # --- stages ----------------------------------------------------------------
@@ -502,7 +518,7 @@ def scan_articles(
         else np.zeros((0, 2), dtype=np.int64)
 
     t = time.perf_counter()
-    alignments = align_pairs(profiles, pairs, config, progress, texts)
+    alignments = align_pairs(profiles, pairs, config, progress, texts, ids)
     aligned = [k for k, al in enumerate(alignments) if al.passages]
     found_pairs = pairs[aligned]
     found_alignments = [alignments[k] for k in aligned]

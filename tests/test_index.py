@@ -540,6 +540,24 @@ def test_a_roundup_of_two_stories_sits_in_both_clusters(tmp_path: Path) -> None:
     assert asked["other-0"].cluster is None
 
 
+def test_order_of_articles_and_batches_does_not_matter(tmp_path: Path) -> None:
+    # 300 generated articles (merged copies, rewrites, same-topic negatives):
+    # shuffled, the scan gives the same matches and clusters, and so does an
+    # index built in ten batches of the shuffled articles
+    from benchmarks.index_bench import corpus
+
+    arts = corpus(300, 0)
+    report = pipeline.scan_articles(arts, CONFIG)
+    shuffled = random.Random(1).sample(arts, len(arts))
+    again = pipeline.scan_articles(shuffled, CONFIG).to_dict()
+    assert again["matches"] == report.to_dict()["matches"]
+    assert again["clusters"] == report.to_dict()["clusters"]
+    assert sum(1 for a in arts if sum(a.id in c.members for c in report.clusters) > 1) >= 5
+    db = tmp_path / "shuffled.db"
+    index_in_batches(db, shuffled, 10)
+    assert_agrees_with_scan(db, report)
+
+
 def test_removing_the_roundup_leaves_two_clusters(tmp_path: Path) -> None:
     arts = roundup_corpus()
     db = tmp_path / "crawl.db"

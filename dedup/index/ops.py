@@ -25,9 +25,10 @@ the articles seen before:
     ``tfidf.passage_top_k`` nearest passages.
 
 * **verify**: stored profiles of the old candidates are loaded and every pair
-  is aligned with :func:`dedup.align.align` (old article first, as a scan of
-  the corpus in the order it was indexed would), then scored; ``cosine`` uses
-  the document frequencies of the index after the batch.
+  is aligned with :func:`dedup.align.align` (the article whose id sorts first
+  as the first text, as in a scan: see :func:`dedup.pipeline.align_pairs`),
+  then scored; ``cosine`` uses the document frequencies of the index after
+  the batch.
 * **cluster**: a cluster is a component of the graph of matches
   (:mod:`dedup.cluster`), and each stored match keeps its cluster id. New
   matches join the clusters of the stored matches they overlap on the old
@@ -798,7 +799,7 @@ def _verify(index: Index, articles: Sequence[Article], profiles: Sequence[Profil
     if len(all_pairs) == 0:
         return [], rows
     all_pairs = tfidf_mod.unique_pairs(all_pairs)
-    alignments = pipeline.align_pairs(combined, all_pairs, config)
+    alignments = pipeline.align_pairs(combined, all_pairs, config, ids=ids)
     cosines = _cosines(index, combined, all_pairs, found, n)
     matches = []
     for (i, j), al, cos in zip(all_pairs.tolist(), alignments, cosines.tolist()):
