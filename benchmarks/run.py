@@ -604,11 +604,13 @@ def run_size(
 
 
 def check_floor(results: Mapping[str, Any], floor: Mapping[str, Any]) -> list[str]:
-    """Failures of dedup's overall pair precision / recall against the floor.
+    """Failures of dedup's overall pair precision / recall, and of its clusters'
+    adjusted Rand index and attribution accuracy, against the floor.
 
     Args:
         results: A run's results (``sizes`` list).
-        floor: ``{"n": 1000, "seed": 0, "dedup": {"precision": p, "recall": r}}``.
+        floor: ``{"n": 1000, "seed": 0, "dedup": {"precision": p, "recall": r},
+            "dedup_clusters": {"ari": a, "attribution": t}}`` (either part optional).
 
     Returns:
         One message per metric below its floor (empty when all pass).
@@ -626,6 +628,11 @@ def check_floor(results: Mapping[str, Any], floor: Mapping[str, Any]) -> list[st
             value = overall.get(metric)
             if value is None or value < minimum:
                 failures.append(f"dedup pair {metric} {value} < floor {minimum} "
+                                f"({entry['label']} articles)")
+        for metric, minimum in floor.get("dedup_clusters", {}).items():
+            value = sysres.get("quality", {}).get(metric)
+            if value is None or value < minimum:
+                failures.append(f"dedup cluster {metric} {value} < floor {minimum} "
                                 f"({entry['label']} articles)")
     return failures
 

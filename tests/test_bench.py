@@ -189,6 +189,13 @@ def test_check_floor(precision: float, recall: float | None, failing: list[str])
     assert [f.split()[2] for f in failures] == failing
 
 
+def test_check_floor_of_clusters() -> None:
+    floor = {"n": 1000, "dedup_clusters": {"ari": 0.85, "attribution": 0.9}}
+    results = _results(0.9, 0.9)
+    results["sizes"][0]["systems"]["dedup"]["quality"].update(ari=0.47, attribution=0.95)
+    assert check_floor(results, floor) == ["dedup cluster ari 0.47 < floor 0.85 (1k articles)"]
+
+
 def test_check_floor_reports_errors_and_ignores_other_sizes() -> None:
     floor = {"n": 1000, "dedup": {"precision": 0.8}}
     errored = {"sizes": [{"n": 1000, "label": "1k", "systems": {"dedup": {"error": "boom"}}}]}
@@ -202,7 +209,9 @@ def test_committed_floor_is_sane() -> None:
                        .read_text(encoding="utf-8"))
     assert floor["n"] == 1000
     assert set(floor["dedup"]) == {"precision", "recall"}
-    assert all(0.0 < v <= 1.0 for v in floor["dedup"].values())
+    assert set(floor["dedup_clusters"]) == {"ari", "attribution"}
+    assert all(0.0 < v <= 1.0 for part in ("dedup", "dedup_clusters")
+               for v in floor[part].values())
 
 
 @pytest.mark.parametrize(("text", "n"), [("1k", 1000), ("10K", 10_000), ("2.5k", 2500),
