@@ -85,14 +85,17 @@ def parse_published(value: str | None) -> datetime | None:
 
 def joins(matches: Sequence[Match], min_overlap: float,
           spans: Sequence[Sequence[Passage]] | None = None) -> np.ndarray:
-    """Pairs ``(k1, k2)``, ``k1 < k2``, of matches that share an article on which
-    their passages overlap by at least ``min_overlap`` of the shorter side.
+    """Pairs ``(k1, k2)``, ``k1 < k2``, sorted, of matches that share an article on
+    which their passages overlap by at least ``min_overlap`` of the shorter side.
 
     ``spans[k]`` are the passages of ``matches[k]`` to compare (oriented like the
     match), by default its own. One match's passages must not overlap each other
     on a side (aligned passages do not). Every pair of passage sides on one
-    article is compared, in blocks of ``_JOIN_BLOCK``: the work grows with the
-    square of an article's number of matches, not with the corpus.
+    article is compared, in blocks of about ``_JOIN_BLOCK``: the work grows with
+    the square of an article's number of matches, not with the corpus. When the
+    joined pairs grow past ``_JOIN_BLOCK`` (an article in thousands of matches)
+    they are reduced to a spanning forest: the pairs then connect the same
+    components, but are not all of them.
 
     Example:
         >>> p, q = Passage(0, 100, 0, 100, 1.0), Passage(500, 600, 0, 100, 1.0)
@@ -129,11 +132,17 @@ def joins(matches: Sequence[Match], min_overlap: float,
     group_end = np.r_[group_start[1:], n]
     after = np.repeat(group_end, np.diff(np.r_[group_start, n])) - np.arange(n) - 1
     csum = np.cumsum(after)
-    keys, overlaps, need = [], [], []
+    side_end = np.r_[side_start[1:], n]
+    n_matches = len(matches)
+    joined: list[np.ndarray] = []
+    held = 0
     lo = 0
     while lo < n:
         base = int(csum[lo - 1]) if lo else 0
         hi = max(lo + 1, int(np.searchsorted(csum, base + _JOIN_BLOCK, side="right")))
+        # never split one match's passages on one article between blocks: the
+        # overlaps of two matches are then all summed in one block
+        hi = int(side_end[np.searchsorted(side_start, hi - 1, side="right") - 1])
         cnt = after[lo:hi]
         left = np.repeat(np.arange(lo, hi), cnt)
         firsts = np.cumsum(cnt) - cnt
@@ -141,20 +150,39 @@ def joins(matches: Sequence[Match], min_overlap: float,
         ov = np.minimum(e_[left], e_[right]) - np.maximum(s_[left], s_[right])
         keep = (ov > 0) & (o_[left] != o_[right])
         left, right = left[keep], right[keep]
-        # two matches share at most one article, so the pair of matches is the key
-        keys.append(o_[left] * len(matches) + o_[right])
-        overlaps.append(ov[keep])
-        need.append(min_overlap * np.minimum(cov[left], cov[right]))
         lo = hi
-    key = np.concatenate(keys)
-    if len(key) == 0:
+        if len(left) == 0:
+            continue
+        # two matches share at most one article, so the pair of matches is the key
+        key = o_[left] * n_matches + o_[right]
+        by_key = np.argsort(key, kind="stable")
+        key = key[by_key]
+        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        total = np.add.reduceat(ov[keep][by_key], first)
+        need = min_overlap * np.minimum(cov[left], cov[right])[by_key][first]
+        joined.append(key[first][total >= need])
+        held += len(joined[-1])
+        if held > _JOIN_BLOCK:  # many joins (an article in thousands of matches)
+            joined = [_forest(np.concatenate(joined), n_matches)]
+            held = len(joined[0])
+    if not joined:
         return none
-    by_key = np.argsort(key, kind="stable")
-    key = key[by_key]
-    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    total = np.add.reduceat(np.concatenate(overlaps)[by_key], first)
-    joined = key[first][total >= np.concatenate(need)[by_key][first]]
-    return np.stack([joined // len(matches), joined % len(matches)], axis=1)
+    keys = np.sort(np.concatenate(joined))
+    return np.stack([keys // n_matches, keys % n_matches], axis=1)
+
+
+def _forest(keys: np.ndarray, m: int) -> np.ndarray:
+    """Pair keys (``k1 * m + k2``) reduced to a spanning forest of the same components."""
+    ends = np.concatenate([keys // m, keys % m])
+    nodes = np.unique(ends)
+    at = np.searchsorted(nodes, ends).reshape(2, -1)
+    graph = sp.coo_matrix((np.ones(len(keys)), (at[0], at[1])), shape=(len(nodes), len(nodes)))
+    _, labels = connected_components(graph, directed=False)
+    root = np.zeros(labels.max() + 1, dtype=np.int64)
+    root[labels[::-1]] = np.arange(len(nodes))[::-1]  # the first node of each component
+    child = np.flatnonzero(root[labels] != np.arange(len(nodes)))
+    a, b = nodes[root[labels[child]]], nodes[child]
+    return np.minimum(a, b) * m + np.maximum(a, b)
 
 
 @dataclass(frozen=True)
