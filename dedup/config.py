@@ -7,6 +7,7 @@ calibration in ``benchmarks/`` (see benchmarks/CALIBRATION.md).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -93,3 +94,53 @@ class Config:
                     )
             new_parts[part] = replace(current, **values)
         return replace(self, **new_parts, **top)
+
+    def with_settings(self, settings: Sequence[str]) -> Config:
+        """A copy with ``NAME=VALUE`` settings as given on the command line
+        (``--set``), each value read as the type of the setting it replaces.
+
+        Example:
+            >>> Config().with_settings(["align.max_gap=3", "cluster.min_score=0.5"]).align.max_gap
+            3
+        """
+        overrides: dict[str, Any] = {}
+        for item in settings:
+            name, sep, raw = item.partition("=")
+            name, raw = name.strip(), raw.strip()
+            if not sep or not name:
+                raise ConfigError(f"setting {item!r}: expected NAME=VALUE, e.g. align.max_gap=3")
+            part, _, attr = name.rpartition(".")
+            holder = getattr(self, part, None) if part else self
+            if holder is None or not hasattr(holder, "__dataclass_fields__") or \
+                    attr not in {f.name for f in fields(holder)}:
+                self.with_overrides(**{name: raw})  # raises: unknown setting, and the known ones
+                raise ConfigError(f"unknown setting {name!r}")  # not reached
+            current = getattr(holder, attr)
+            if hasattr(current, "__dataclass_fields__"):
+                raise ConfigError(f"setting {name!r} is a group; set one of its settings, "
+                                  f"e.g. {name}.{fields(current)[0].name}=...")
+            declared = next(f.type for f in fields(holder) if f.name == attr)
+            overrides[name] = _parse_setting(name, raw, str(declared))
+        return self.with_overrides(**overrides)
+
+
+def _parse_setting(name: str, raw: str, declared: str) -> Any:
+    """``raw`` as a value of the declared type (``"int"``, ``"float | None"``, ...)."""
+    kinds = [k.strip() for k in str(declared).split("|")]
+    optional = "None" in kinds
+    base = next((k for k in kinds if k in ("bool", "int", "float", "str")), "str")
+    words = {"bool": "true or false", "int": "an integer", "float": "a number", "str": "text"}
+    try:
+        if optional and raw.lower() == "none":
+            return None
+        if base == "bool":
+            return {"true": True, "1": True, "yes": True,
+                    "false": False, "0": False, "no": False}[raw.lower()]
+        if base == "int":
+            return int(raw)
+        if base == "float":
+            return float(raw)
+        return raw
+    except (KeyError, ValueError):
+        kind = words[base] + (" or none" if optional else "")
+        raise ConfigError(f"setting {name}={raw!r}: expected {kind}") from None

@@ -572,6 +572,17 @@ def test_config_validation_messages() -> None:
     assert Config().with_overrides(**{"align.max_gap": 3}).align.max_gap == 3
 
 
+def test_settings_from_the_command_line_take_the_type_of_the_setting() -> None:
+    c = Config(workers=2).with_settings(["workers=none", "align.max_gap=3",
+                                         " cluster.min_score = 0.5 "])
+    assert (c.workers, c.align.max_gap, c.cluster.min_score) == (None, 3, 0.5)
+    assert Config().with_settings(["workers=4"]).workers == 4
+    with pytest.raises(ConfigError, match=r"setting align.min_seeds='1.5': expected an integer"):
+        Config().with_settings(["align.min_seeds=1.5"])
+    with pytest.raises(ConfigError, match=r"setting workers='two': expected an integer or none"):
+        Config().with_settings(["workers=two"])
+
+
 def test_passage_products_leave_out_long_posting_lists_without_renormalizing() -> None:
     from dataclasses import replace
 

@@ -1013,6 +1013,10 @@ def test_cli_add_query_stats_export(tmp_path: Path, planted: list[Article]) -> N
                                                  if a.id in ("cars-local", "other-2")])
     first = runner.invoke(index_app, ["add", "--db", str(db), str(wires), "--workers", "1"])
     assert first.exit_code == 0, first.output
+    other = runner.invoke(index_app, ["query", "--db", str(db), str(wires),
+                                      "--set", "sketch.num_perm=64"])
+    assert other.exit_code == 2
+    assert "built with other settings than now: sketch.num_perm=128 (now 64)" in other.stderr
     assert [r["id"] for r in jsonl(first.stdout)] == ["cars-wire.txt", "fire-wire.txt",
                                                       "vote-wire.txt"]
     assert first.stderr == ("index add: 3 articles (3 new, 0 updated, 0 unchanged); "

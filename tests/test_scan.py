@@ -155,6 +155,30 @@ def test_bad_option_value_is_exit_2(planted_dir: Path) -> None:
     assert "min_score must be in [0.0, 1.0], got 3.0" in result.stderr
 
 
+def test_set_changes_a_setting_and_refuses_bad_ones() -> None:
+    strict = runner.invoke(app, ["scan", str(ALASKA), "-f", "json", "-q",
+                                 "--set", "cluster.min_score=0.9", "--set", "workers=1"])
+    assert strict.exit_code == 0
+    data = json.loads(strict.stdout)
+    assert len(data["matches"]) == 1 and data["clusters"] == []
+    for setting, message in (
+            ("align.nope=1", "dedup: unknown setting align.nope; known: chain_alt_similarity,"),
+            ("align.max_gap=x", "dedup: setting align.max_gap='x': expected an integer"),
+            ("align.max_gap", "dedup: setting 'align.max_gap': expected NAME=VALUE, "
+                              "e.g. align.max_gap=3"),
+            ("align=3", "dedup: setting 'align' is a group; set one of its settings, "
+                        "e.g. align.seed_cosine=..."),
+            ("cluster.min_overlap=2", "dedup: cluster.min_overlap must be in [0.0, 1.0], "
+                                      "got 2.0")):
+        bad = runner.invoke(app, ["scan", str(ALASKA), "--set", setting])
+        assert bad.exit_code == 2, setting
+        assert bad.stderr.startswith(message), bad.stderr
+    a, b = ALASKA / "001_941e012609fbccd2.txt", ALASKA / "004_ae504191b61293c9.txt"
+    none = runner.invoke(app, ["compare", str(a), str(b), "-f", "json",
+                               "--set", "align.min_passage_chars=100000"])
+    assert none.exit_code == 0 and json.loads(none.stdout)["passages"] == []
+
+
 def test_compare_command(tmp_path: Path) -> None:
     a, b = ALASKA / "001_941e012609fbccd2.txt", ALASKA / "004_ae504191b61293c9.txt"
     result = runner.invoke(app, ["compare", str(a), str(b), "--format", "json"])

@@ -58,6 +58,10 @@ LockTimeout = Annotated[float, typer.Option(
     "--lock-timeout", help="Seconds to wait while another process writes the index.")]
 Workers = Annotated[int | None, typer.Option(
     "--workers", help="Processes for per-article work (default: one per CPU).")]
+Settings = Annotated[list[str] | None, typer.Option(
+    "--set", help="Change a setting, NAME=VALUE (e.g. align.min_passage_chars=200); "
+                  "repeatable. Settings the index pins (sketch, LSH, TF-IDF keywords, "
+                  "clusters) must be those it was built with.")]
 
 
 class ExportFormat(str, Enum):
@@ -106,11 +110,12 @@ def _write_lines(path: Path | None, records: Iterable[dict[str, Any]]) -> None:
 
 def _batch(paths: list[Path], db: Path, output: Path | None, max_chars: int, id_field: str,
            text_field: str, include: list[str] | None, exclude: list[str] | None,
-           lock_timeout: float, workers: int | None, write: bool) -> BatchResult:
+           lock_timeout: float, workers: int | None, settings: list[str] | None,
+           write: bool) -> BatchResult:
     """Read the batch, match it (and with ``write`` add it), write the report."""
     verb = "add" if write else "query"
     try:
-        config = Config(workers=workers, max_chars=max_chars)
+        config = Config(workers=workers, max_chars=max_chars).with_settings(settings or [])
         for path in paths:
             if not path.exists():
                 raise InputError(f"{path}: no such file or directory")
@@ -150,6 +155,7 @@ def add_command(
     exclude: Exclude = None,
     lock_timeout: LockTimeout = 600.0,
     workers: Workers = None,
+    settings: Settings = None,
 ) -> None:
     """Match new articles against the index and each other, then add them.
 
@@ -160,7 +166,7 @@ def add_command(
     before with the same text is left unchanged, with another text replaced.
     """
     result = _batch(paths, db, output, max_chars, id_field, text_field, include, exclude,
-                    lock_timeout, workers, write=True)
+                    lock_timeout, workers, settings, write=True)
     if fail_on_match and result.reuses_indexed:
         raise typer.Exit(1)
 
@@ -179,10 +185,11 @@ def query_command(
     exclude: Exclude = None,
     lock_timeout: LockTimeout = 600.0,
     workers: Workers = None,
+    settings: Settings = None,
 ) -> None:
     """The report of 'index add' without adding anything."""
     result = _batch(paths, db, output, max_chars, id_field, text_field, include, exclude,
-                    lock_timeout, workers, write=False)
+                    lock_timeout, workers, settings, write=False)
     if fail_on_match and result.reuses_indexed:
         raise typer.Exit(1)
 

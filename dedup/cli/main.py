@@ -65,6 +65,11 @@ def _write(text: str, output: Path | None) -> None:
     tmp.replace(output)  # never leave a half-written report behind
 
 
+_SET_HELP = ("Change a setting, NAME=VALUE (e.g. align.min_passage_chars=200, "
+             "cluster.min_score=0.5); repeatable. The settings and their defaults: "
+             "dedup/config.py and benchmarks/CALIBRATION.md.")
+
+
 @app.command()
 def scan(
     paths: list[Path] = typer.Argument(..., help="Files or directories of articles."),
@@ -82,10 +87,12 @@ def scan(
     top: int = typer.Option(20, help="Matches shown by the table format."),
     fail_on_match: bool = typer.Option(False, help="Exit 1 when any match is found."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    settings: list[str] = typer.Option([], "--set", help=_SET_HELP),
 ) -> None:
     """Scan articles for reused copy: matches, passages, clusters, likely originals."""
     try:
-        config = Config(min_score=min_score, workers=workers, max_chars=max_chars)
+        config = Config(min_score=min_score, workers=workers,
+                        max_chars=max_chars).with_settings(settings)
     except DedupError as exc:
         raise _fail(str(exc)) from None
     show_progress = not quiet and _err.is_terminal
@@ -137,8 +144,13 @@ def compare(
     a: Path = typer.Argument(..., help="First article (text file)."),
     b: Path = typer.Argument(..., help="Second article (text file)."),
     fmt: CompareFormat = typer.Option(CompareFormat.table, "--format", "-f"),
+    settings: list[str] = typer.Option([], "--set", help=_SET_HELP),
 ) -> None:
     """Align two articles: how much of each is reused in the other, and where."""
+    try:
+        config = Config().with_settings(settings)
+    except DedupError as exc:
+        raise _fail(str(exc)) from None
     texts = []
     for path in (a, b):
         try:
@@ -150,7 +162,7 @@ def compare(
                         f"offset {exc.start})") from None
         except OSError as exc:
             raise _fail(f"{path}: cannot read: {exc.strerror}") from None
-    match = compare_texts(texts[0], texts[1], a_id=str(a), b_id=str(b))
+    match = compare_texts(texts[0], texts[1], config, a_id=str(a), b_id=str(b))
     if fmt is CompareFormat.json:
         import json
 
