@@ -36,7 +36,7 @@ from functools import cached_property
 import numpy as np
 
 from dedup.model import Passage
-from dedup.text import unique
+from dedup.text import sorted_member, unique
 
 #: Above this many sentence pairs, shared-term counts come from a sort, not a count over all pairs.
 _DENSE_LIMIT = 40_000
@@ -349,14 +349,7 @@ def _among(key: np.ndarray, keys: np.ndarray, n_keys: int) -> np.ndarray:
         flag = np.zeros(n_keys, dtype=bool)
         flag[keys] = True
         return flag[key].nonzero()[0]
-    return _found_in(key, keys)
-
-
-def _found_in(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
-    """Indices of the ``values`` that ``sorted_values`` (sorted, non-empty; repeats
-    allowed) holds, by a binary search each."""
-    return (sorted_values.take(sorted_values.searchsorted(values), mode="clip")
-            == values).nonzero()[0]
+    return sorted_member(key, keys).nonzero()[0]
 
 
 def _unit_rows(side: Side, isf: np.ndarray) -> np.ndarray:
@@ -498,7 +491,7 @@ class _Aligner:
         ba, bb = self.a.bigram_set(i0, i1), self.b.bigram_set(j0, j1)
         if len(ba) == 0 or len(bb) == 0:
             return 0, 0.0
-        shared = len(_found_in(ba, bb))
+        shared = int(np.count_nonzero(sorted_member(ba, bb)))
         return shared, shared / min(len(ba), len(bb))
 
 
@@ -617,10 +610,10 @@ def _fit(p: Passage, a: Side, b: Side, tokens_a: TokenSpans, tokens_b: TokenSpan
     if len(ba) == 0 or len(bb) == 0:
         return p
     # which of each side's bigrams the other side holds (a sorted copy is enough)
-    at_a = _found_in(ba, np.sort(bb))
+    at_a = sorted_member(ba, np.sort(bb)).nonzero()[0]
     if len(at_a) < params.refine_min_shared:
         return p
-    at_b = _found_in(bb, np.sort(ba))
+    at_b = sorted_member(bb, np.sort(ba)).nonzero()[0]
     # first and last token of the shared bigrams, on each side
     s_a, e_a = ta0 + int(at_a[0]), ta0 + int(at_a[-1]) + 1
     s_b, e_b = tb0 + int(at_b[0]), tb0 + int(at_b[-1]) + 1

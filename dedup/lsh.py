@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 from datasketch import MinHashLSH
 
-from dedup.text import distinct_sorted, unique
+from dedup.text import unique, unique_pairs
 
 _C1 = np.uint64(0x9E3779B97F4A7C15)
 _C2 = np.uint64(0xBF58476D1CE4E5B9)
@@ -120,17 +120,6 @@ def _repeated(flat_keys: np.ndarray) -> np.ndarray:
     return np.flatnonzero(table[(flat_keys & mask).astype(np.intp)])
 
 
-def _unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
-    """Rows ``(min, max)`` of ``pairs`` without self pairs, sorted, unique
-    (``np.unique(axis=0)`` through one int64 code per pair)."""
-    lo = np.minimum(pairs[:, 0], pairs[:, 1])
-    hi = np.maximum(pairs[:, 0], pairs[:, 1])
-    code = lo[lo != hi] * n + hi[lo != hi]
-    code.sort()
-    code = distinct_sorted(code)
-    return np.stack([code // n, code % n], axis=1)
-
-
 #: Band keys handled at a time by :func:`candidate_pairs`.
 _BAND_ENTRIES = 8_000_000
 
@@ -154,7 +143,9 @@ def candidate_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int = 50) 
     pairs = np.concatenate(parts)
     if len(pairs) == 0:
         return pairs
-    return _unique_pairs(pairs, int(owners.max()) + 1)
+    # each pair once, as (smaller, larger), without self pairs
+    lo, hi = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
+    return unique_pairs(np.stack([lo[lo != hi], hi[lo != hi]], axis=1))
 
 
 def _band_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int) -> np.ndarray:

@@ -29,7 +29,7 @@ from dedup.align import Alignment, Side, TokenSpans, align, match_score, refine
 from dedup.cluster import cluster
 from dedup.config import Config
 from dedup.model import Article, Match, Passage, Report, Skipped
-from dedup.text import segment, token_spans, tokenize, unique
+from dedup.text import segment, token_spans, tokenize, unique, unique_pairs
 
 #: progress(stage, done, total) callback type.
 Progress = Callable[[str, int, int], None]
@@ -514,7 +514,7 @@ def scan_articles(
     seconds["tfidf"] = time.perf_counter() - t
 
     found = [p for p in (lsh_pairs, tfidf_pairs, passage_pairs) if len(p)]
-    pairs = tfidf_mod.unique_pairs(np.concatenate(found)) if found \
+    pairs = unique_pairs(np.concatenate(found)) if found \
         else np.zeros((0, 2), dtype=np.int64)
 
     t = time.perf_counter()

@@ -393,6 +393,27 @@ def distinct_sorted(values: np.ndarray) -> np.ndarray:
     return values[keep]
 
 
+def unique_pairs(pairs: np.ndarray) -> np.ndarray:
+    """``np.unique(pairs, axis=0)`` of an (m, 2) array of non-negative integers,
+    through one int64 code per row (a plain sort instead of a sort of rows)."""
+    if len(pairs) == 0:
+        return pairs
+    n = int(pairs.max()) + 1
+    code = pairs[:, 0].astype(np.int64) * n + pairs[:, 1]
+    code.sort()
+    code = distinct_sorted(code)
+    return np.stack([code // n, code % n], axis=1).astype(pairs.dtype, copy=False)
+
+
+def sorted_member(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """Boolean mask: which ``values`` ``sorted_values`` (sorted; repeats allowed)
+    holds, by one binary search each. ndarray methods, not the module functions:
+    alignment calls this for every candidate pair, where a wrapper's overhead counts."""
+    if len(sorted_values) == 0:
+        return np.zeros(len(values), dtype=bool)
+    return sorted_values.take(sorted_values.searchsorted(values), mode="clip") == values
+
+
 def segment(text: str, toks: Tokens | None = None) -> Sentences:
     """Sentences of ``text`` aligned with its tokens.
 

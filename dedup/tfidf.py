@@ -26,7 +26,7 @@ import Stemmer
 from sklearn import preprocessing
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
 
-from dedup.text import Tokens, distinct_sorted, normalize, token_hash
+from dedup.text import Tokens, distinct_sorted, normalize, sorted_member, token_hash, unique_pairs
 
 #: Number of hashed feature columns.
 N_FEATURES = 1 << 22
@@ -69,27 +69,6 @@ class TfidfParams:
     passage_keywords: int = 12
     passage_max_df: float = 0.01
     passage_max_windows: int = 2000
-
-
-def unique_pairs(pairs: np.ndarray) -> np.ndarray:
-    """``np.unique(pairs, axis=0)`` of an (m, 2) array of non-negative integers,
-    through one int64 code per row (a plain sort instead of a sort of rows)."""
-    if len(pairs) == 0:
-        return pairs
-    n = int(pairs.max()) + 1
-    code = pairs[:, 0].astype(np.int64) * n + pairs[:, 1]
-    code.sort()
-    code = distinct_sorted(code)
-    return np.stack([code // n, code % n], axis=1).astype(pairs.dtype, copy=False)
-
-
-def sorted_member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    """Boolean mask: which ``values`` are in ``sorted_set`` (sorted, unique)."""
-    if len(sorted_set) == 0:
-        return np.zeros(len(values), dtype=bool)
-    idx = np.searchsorted(sorted_set, values)
-    idx[idx == len(sorted_set)] = 0
-    return sorted_set[idx] == values
 
 
 class FeatureMapper:

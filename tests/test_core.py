@@ -752,7 +752,7 @@ def test_unique_is_numpy_unique(values: list[int], rows: int) -> None:
 
 @given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**6)), max_size=200))
 def test_unique_pairs_is_numpy_unique_rows(pairs: list[tuple[int, int]]) -> None:
-    from dedup.tfidf import unique_pairs
+    from dedup.text import unique_pairs
 
     arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
     assert np.array_equal(unique_pairs(arr), np.unique(arr, axis=0))

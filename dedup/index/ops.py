@@ -124,7 +124,7 @@ from dedup.index.store import (
 )
 from dedup.model import Article, Match, Passage, Skipped
 from dedup.pipeline import Profile
-from dedup.text import unique
+from dedup.text import unique, unique_pairs
 from dedup.wire import WireCredit
 
 #: Seconds to sleep inside the open transaction, just before COMMIT (tests
@@ -576,7 +576,7 @@ def _candidates(index: Index, profiles: Sequence[Profile], config: Config,
 
 def _union(*parts: np.ndarray) -> np.ndarray:
     found = [p for p in parts if len(p)]
-    return tfidf_mod.unique_pairs(np.concatenate(found)) if found else _EMPTY_PAIRS
+    return unique_pairs(np.concatenate(found)) if found else _EMPTY_PAIRS
 
 
 def _lsh(index: Index, profiles: Sequence[Profile], config: Config,
@@ -617,7 +617,7 @@ def _lsh(index: Index, profiles: Sequence[Profile], config: Config,
         np.stack([b_owner, ba[b_start]], axis=1),
         np.stack([b_owner, ba[b_start + b_size - 1]], axis=1),
     ]).astype(np.int64)
-    return batch, tfidf_mod.unique_pairs(pairs) if len(pairs) else _EMPTY_PAIRS
+    return batch, unique_pairs(pairs) if len(pairs) else _EMPTY_PAIRS
 
 
 def _doc_tfidf(index: Index, profiles: Sequence[Profile], config: Config, excluded: set[int],
@@ -690,8 +690,8 @@ def _doc_tfidf(index: Index, profiles: Sequence[Profile], config: Config, exclud
                 old.append(np.stack([r_o[lo:hi][enter], np.full(int(enter.sum()), pk)], axis=1))
                 found.old_neighbours[pk] = merged[: params.top_k].astype(np.float32)
     old_pairs = np.concatenate(old).astype(np.int64)
-    return (tfidf_mod.unique_pairs(batch) if len(batch) else _EMPTY_PAIRS,
-            tfidf_mod.unique_pairs(old_pairs) if len(old_pairs) else _EMPTY_PAIRS)
+    return (unique_pairs(batch) if len(batch) else _EMPTY_PAIRS,
+            unique_pairs(old_pairs) if len(old_pairs) else _EMPTY_PAIRS)
 
 
 def _passage_tfidf(index: Index, profiles: Sequence[Profile], config: Config,
@@ -800,7 +800,7 @@ def _verify(index: Index, articles: Sequence[Article], profiles: Sequence[Profil
     all_pairs = np.concatenate(pairs).astype(np.int64) if pairs else _EMPTY_PAIRS
     if len(all_pairs) == 0:
         return [], rows
-    all_pairs = tfidf_mod.unique_pairs(all_pairs)
+    all_pairs = unique_pairs(all_pairs)
     alignments = pipeline.align_pairs(combined, all_pairs, config, ids=ids)
     cosines = _cosines(index, combined, all_pairs, found, n)
     matches = []
