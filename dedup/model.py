@@ -195,6 +195,14 @@ class Report:
             out.append(row)
         return out
 
+    def _match_dict(self, match: Match, passages: bool) -> dict[str, Any]:
+        """A match of the report: with its cluster (None: in none), before its passages."""
+        out = match.to_dict(passages=False)
+        out["cluster"] = self.match_cluster.get((match.a, match.b))
+        if passages:
+            out["passages"] = [p.to_dict() for p in match.passages]
+        return out
+
     def to_dict(self, timings: bool = False, passages: bool = True) -> dict[str, Any]:
         """The JSON contract. Without ``timings`` the dict is the same, byte for
         byte once serialized, for the same input."""
@@ -203,7 +211,7 @@ class Report:
             stats["seconds"] = self.stats["seconds"]
         return {
             "articles": self.article_dicts(),
-            "matches": [m.to_dict(passages=passages) for m in self.matches],
+            "matches": [self._match_dict(m, passages) for m in self.matches],
             "clusters": [c.to_dict() for c in self.clusters],
             "skipped": [s.to_dict() for s in self.skipped],
             "stats": stats,

@@ -526,6 +526,12 @@ def test_a_roundup_of_two_stories_sits_in_both_clusters(tmp_path: Path) -> None:
     report = pipeline.scan_articles(arts, CONFIG)
     assert {(c.members, c.source) for c in report.clusters} == ROUNDUP_CLUSTERS
     assert report.stats["clustered_articles"] == 6
+    # each of the roundup's matches belongs to its story's cluster
+    cluster_of = {(m["a"], m["b"]): m["cluster"] for m in report.to_dict()["matches"]}
+    fire, cars = (next(c.id for c in report.clusters if name in c.members)
+                  for name in ("fire-wire", "cars-wire"))
+    assert cluster_of[("fire-wire", "roundup")] == fire != cars == cluster_of[("cars-wire",
+                                                                                "roundup")]
     # whatever the batches and their order, the index holds the scan's clusters
     for name, order, n_batches in (("one", arts, 1), ("three", arts, 3),
                                    ("reversed", arts[::-1], len(arts))):

@@ -96,8 +96,10 @@ def test_cli_formats(planted_dir: Path, tmp_path: Path, fmt: str) -> None:
     if fmt == "json":
         data = json.loads(body)
         assert set(data) == {"articles", "matches", "clusters", "skipped", "stats"}
-        assert set(data["matches"][0]) == {"a", "b", "score", "jaccard", "cosine",
-                                           "reuse_a_in_b", "reuse_b_in_a", "passages"}
+        assert list(data["matches"][0]) == ["a", "b", "score", "jaccard", "cosine",
+                                            "reuse_a_in_b", "reuse_b_in_a", "cluster",
+                                            "passages"]
+        assert data["matches"][0]["cluster"] == 1
         assert data["clusters"][0]["members"] == list(STORM_FAMILY)
         assert "seconds" not in data["stats"]
     elif fmt == "jsonl":
