@@ -97,7 +97,7 @@ class Config:
 
     def with_settings(self, settings: Sequence[str]) -> Config:
         """A copy with ``NAME=VALUE`` settings as given on the command line
-        (``--set``), each value read as the type of the setting it replaces.
+        (``--set``), each value read as the declared type of that setting.
 
         Example:
             >>> Config().with_settings(["align.max_gap=3", "cluster.min_score=0.5"]).align.max_gap

@@ -544,7 +544,8 @@ def scan_articles(
         if c is not None:
             credits[art.id] = c
     clusters, match_cluster = cluster(matches, config.cluster, credits,
-                       {a.id: a.published for a in articles}, [x[1] for x in kept])
+                                      {a.id: a.published for a in articles},
+                                      [spans for _, spans in kept])
     seconds["cluster"] = time.perf_counter() - t
 
     stats: dict[str, Any] = {
