@@ -595,6 +595,25 @@ def test_removing_the_roundup_leaves_two_clusters(tmp_path: Path) -> None:
     assert rows["cars-verbatim"]["cluster_source"] == "cars-wire"
 
 
+def test_updates_move_articles_between_clusters_as_a_scan_would(tmp_path: Path) -> None:
+    arts = roundup_corpus()
+    db = tmp_path / "crawl.db"
+    index_in_batches(db, arts, 2)
+    # the roundup keeps only the fire story, a fire copy becomes a cars copy, one more cars copy
+    changed = [Article("roundup", _story(FIRE[:5]) + "\n\n" + _story(UNRELATED[1])),
+               Article("fire-verbatim", _story(CARS)), Article("new-x", _story(CARS[:5]))]
+    with Index.open(db, CONFIG) as idx:
+        asked = query(idx, changed, CONFIG)
+    with Index.open(db, CONFIG) as idx:
+        added = add(idx, changed, CONFIG)
+    assert [r.to_dict() for r in asked.articles] == [r.to_dict() for r in added.articles]
+    final = [a for a in arts if a.id not in ("roundup", "fire-verbatim")] + changed
+    report = pipeline.scan_articles(final, CONFIG)
+    assert stored_clusters(db) == {(c.members, c.source) for c in report.clusters} == {
+        (("fire-local", "fire-wire", "roundup"), "fire-wire"),
+        (("cars-verbatim", "cars-wire", "fire-verbatim", "new-x"), "cars-wire")}
+
+
 def test_version_3_file_is_upgraded_to_clusters_of_matches(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     arts = roundup_corpus()
