@@ -11,9 +11,10 @@ For one pair of articles it finds where text is reused and how much:
    side), so a paragraph moved elsewhere becomes a passage of its own rather
    than breaking the alignment. A group whose whole-passage similarity falls
    below ``min_passage_similarity`` is split with a smaller gap.
-3. **Filtering**: overlaps are resolved in favour of the more similar
-   passage, and passages shorter than ``min_passage_chars`` or with fewer
-   than ``min_seeds`` seeds are dropped.
+3. **Filtering**: passages shorter than ``min_passage_chars``, with fewer
+   than ``min_seeds`` seeds, or otherwise not reuse (:meth:`_Aligner.accept`)
+   are dropped, then overlaps among the rest are resolved in favour of the
+   more similar passage.
 4. **Refinement** (:func:`refine`, where the texts' token offsets are at
    hand): each passage's character offsets are fitted to the words the two
    sides share. A near-verbatim passage is trimmed to its first and last
@@ -455,9 +456,10 @@ class _Aligner:
         return out
 
     def passages(self, max_gap: int) -> list[tuple[int, int, int, int, float, int]]:
-        frags = self.fragments(max_gap)
-        frags = _resolve_overlaps(frags)
-        return [f for f in frags if self.accept(*f)]
+        # overlaps are resolved among the fragments that count as reuse: one that
+        # would be rejected (a short moved sentence whose span nests inside a long
+        # copied block) must not push out one that counts
+        return _resolve_overlaps([f for f in self.fragments(max_gap) if self.accept(*f)])
 
     def accept(self, i0: int, i1: int, j0: int, j1: int, sim: float, n: int) -> bool:
         """Whether a fragment is reuse rather than a shared topic or quote.

@@ -346,6 +346,19 @@ def test_independent_story_on_the_same_topic_is_not_reuse() -> None:
     assert compare(SAME_TOPIC, WIRE_STORM).passages == ()
 
 
+def test_a_short_sentence_moved_into_the_block_does_not_hide_it() -> None:
+    # the moved sentence is a fragment of its own, more similar than the block
+    # whose span it sits in, but too short to count: it used to win the overlap
+    # and be rejected, leaving nothing (a paragraphs_moved copy of the generated
+    # corpus matched at 0.0)
+    sg = text.segment(WIRE_STORM)
+    sents = [WIRE_STORM[s:e] for s, e in zip(sg.starts, sg.ends)][:-1]
+    short = "Officials gave no figure for the damage."
+    m = compare(" ".join(sents) + " " + short, " ".join(sents[:2] + [short] + sents[2:]))
+    assert m.reuse_b_in_a == 1.0 and m.reuse_a_in_b > 0.95
+    assert len(m.passages) == 1
+
+
 def test_align_of_empty_side_is_empty() -> None:
     assert align(side_of(""), side_of(WIRE_BANK), AlignParams()).passages == ()
 
