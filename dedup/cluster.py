@@ -40,6 +40,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from dedup.model import Cluster, Match, Passage
+from dedup.text import unique
 from dedup.wire import WireCredit
 
 #: Pairs of passage sides compared at once when looking for joins (bounds memory).
@@ -174,12 +175,11 @@ def joins(matches: Sequence[Match], min_overlap: float,
 def _forest(keys: np.ndarray, m: int) -> np.ndarray:
     """Pair keys (``k1 * m + k2``) reduced to a spanning forest of the same components."""
     ends = np.concatenate([keys // m, keys % m])
-    nodes = np.unique(ends)
+    nodes = unique(ends)
     at = np.searchsorted(nodes, ends).reshape(2, -1)
     graph = sp.coo_matrix((np.ones(len(keys)), (at[0], at[1])), shape=(len(nodes), len(nodes)))
     _, labels = connected_components(graph, directed=False)
-    root = np.zeros(labels.max() + 1, dtype=np.int64)
-    root[labels[::-1]] = np.arange(len(nodes))[::-1]  # the first node of each component
+    _, root = np.unique(labels, return_index=True)  # the first node of each component
     child = np.flatnonzero(root[labels] != np.arange(len(nodes)))
     a, b = nodes[root[labels[child]]], nodes[child]
     return np.minimum(a, b) * m + np.maximum(a, b)
