@@ -59,9 +59,10 @@ LockTimeout = Annotated[float, typer.Option(
 Workers = Annotated[int | None, typer.Option(
     "--workers", help="Processes for per-article work (default: one per CPU).")]
 Settings = Annotated[list[str] | None, typer.Option(
-    "--set", help="Change a setting, NAME=VALUE (e.g. align.min_passage_chars=200); "
-                  "repeatable. Settings the index pins (sketch, LSH, TF-IDF keywords, "
-                  "clusters) must be those it was built with.")]
+    "--set", metavar="NAME=VALUE",
+    help="Change a setting, NAME=VALUE (e.g. align.min_passage_chars=200); repeatable. "
+         "Settings the index pins (sketch, LSH, TF-IDF keywords, clusters) must be those "
+         "it was built with.")]
 
 
 class ExportFormat(str, Enum):

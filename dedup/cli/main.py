@@ -87,7 +87,7 @@ def scan(
     top: int = typer.Option(20, help="Matches shown by the table format."),
     fail_on_match: bool = typer.Option(False, help="Exit 1 when any match is found."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
-    settings: list[str] = typer.Option([], "--set", help=_SET_HELP),
+    settings: list[str] = typer.Option([], "--set", help=_SET_HELP, metavar="NAME=VALUE"),
 ) -> None:
     """Scan articles for reused copy: matches, passages, clusters, likely originals."""
     try:
@@ -144,7 +144,7 @@ def compare(
     a: Path = typer.Argument(..., help="First article (text file)."),
     b: Path = typer.Argument(..., help="Second article (text file)."),
     fmt: CompareFormat = typer.Option(CompareFormat.table, "--format", "-f"),
-    settings: list[str] = typer.Option([], "--set", help=_SET_HELP),
+    settings: list[str] = typer.Option([], "--set", help=_SET_HELP, metavar="NAME=VALUE"),
 ) -> None:
     """Align two articles: how much of each is reused in the other, and where."""
     try:
