@@ -36,7 +36,7 @@ from functools import cached_property
 
 import numpy as np
 
-from dedup.model import Passage
+from dedup.model import Passage, swapped_passages
 from dedup.text import sorted_member, unique
 
 #: Above this many sentence pairs, shared-term counts come from a sort, not a count over all pairs.
@@ -194,12 +194,9 @@ class Alignment:
 
     def swapped(self) -> Alignment:
         """The same alignment seen from b's side."""
-        def flip(ps: tuple[Passage, ...]) -> tuple[Passage, ...]:
-            return tuple(sorted((p.swapped() for p in ps), key=lambda p: (p.a_start, p.b_start)))
-
-        return Alignment(flip(self.passages), self.reuse_b_in_a, self.reuse_a_in_b,
+        return Alignment(swapped_passages(self.passages), self.reuse_b_in_a, self.reuse_a_in_b,
                          self.similarity, None if self.sentence_passages is None
-                         else flip(self.sentence_passages))
+                         else swapped_passages(self.sentence_passages))
 
 
 _EMPTY = Alignment((), 0.0, 0.0, 0.0)

@@ -68,6 +68,11 @@ class Passage:
         return Passage(self.b_start, self.b_end, self.a_start, self.a_end, self.similarity)
 
 
+def swapped_passages(passages: tuple[Passage, ...]) -> tuple[Passage, ...]:
+    """Passages seen from b's side, sorted by their (new) a offsets."""
+    return tuple(sorted((p.swapped() for p in passages), key=lambda p: (p.a_start, p.b_start)))
+
+
 @dataclass(frozen=True)
 class Match:
     """A verified reuse relation between articles ``a`` and ``b``.
@@ -115,8 +120,7 @@ class Match:
             cosine=self.cosine,
             reuse_a_in_b=self.reuse_b_in_a,
             reuse_b_in_a=self.reuse_a_in_b,
-            passages=tuple(sorted((p.swapped() for p in self.passages),
-                                  key=lambda p: (p.a_start, p.b_start))),
+            passages=swapped_passages(self.passages),
         )
 
 

@@ -527,12 +527,13 @@ def scan_articles(
                else np.zeros(len(found_pairs)))
     kept: list[tuple[Match, tuple[Passage, ...]]] = []
     for (i, j), al, cos in zip(found_pairs.tolist(), found_alignments, cosines.tolist()):
+        if ids[i] > ids[j]:  # oriented like the match (a the smaller id), spans included
+            i, j, al = j, i, al.swapped()
         m = build_match(ids[i], ids[j], al,
                         jaccard(profiles[i].shingles, profiles[j].shingles), cos)
         if m.score >= config.min_score:
-            # the passages on whole sentences, for clustering, oriented like the match
-            spans = al.aligned if m.a == ids[i] else tuple(p.swapped() for p in al.aligned)
-            kept.append((m, spans))
+            # the passages on whole sentences, for clustering
+            kept.append((m, al.aligned))
     kept.sort(key=lambda x: (-round(x[0].score, 6), x[0].a, x[0].b))
     matches = [m for m, _ in kept]
     seconds["verify"] = time.perf_counter() - t
