@@ -121,6 +121,7 @@ from dedup.index.store import (
     encode_profile,
     encode_signature,
     file_bytes,
+    settings_in,
 )
 from dedup.model import Article, Match, Passage, Skipped
 from dedup.pipeline import Profile
@@ -299,9 +300,7 @@ def prune(index: Index, older_than: float, *, now: float | None = None) -> Prune
         if pks:
             _remove(index, pks, scan=len(pks) * 10 > total)
         clustering = _recluster(index, [], [], [], set(), broken, orphans, set(),
-                                float(index.settings.get("cluster.min_score", "0")),
-                                float(index.settings.get("cluster.min_overlap", "0.5")),
-                                write=True)
+                                *_cluster_bounds(index), write=True)
         if pks or clustering.changed:
             _write_clusters(index, clustering, {})
         _pause_before_commit()
@@ -853,9 +852,8 @@ def _recluster(index: Index, articles: Sequence[Article], credits: Sequence[Wire
     """
     new = [m for m in matches if m.score >= min_score and m.passages]
     live = matched_pks - excluded
-    touched = {r.cluster for r in (index.matches_of(live) if live else [])
-               if r.cluster is not None and r.a not in excluded and r.b not in excluded}
-    touched |= broken
+    # (the clusters of excluded articles' matches are among the broken ones)
+    touched = (index.clusters_of(live) if live else set()) | broken
     stored = [r for r in (index.cluster_matches(touched) if touched else [])
               if r.a not in excluded and r.b not in excluded]
     rows = index.articles({x for r in stored for x in (r.a, r.b)} | live | (orphans - excluded))
@@ -965,15 +963,20 @@ def recluster_all(conn: sqlite3.Connection) -> None:
     """Recompute every cluster of an index from its matches (the schema 3 -> 4
     upgrade: each match reaching ``cluster.min_score`` holds a cluster id).
     Runs inside the caller's write transaction."""
-    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    settings = {k[len("setting."):]: v for k, v in meta.items() if k.startswith("setting.")}
-    index = Index(conn, Path(":upgrade:"), settings, 0.0)
+    index = Index(conn, Path(":upgrade:"),
+                  settings_in(dict(conn.execute("SELECT key, value FROM meta").fetchall())), 0.0)
     broken = {int(r[0]) for r in conn.execute(
         "SELECT DISTINCT cluster FROM matches WHERE cluster IS NOT NULL")}
     clustering = _recluster(index, [], [], [], set(), broken, set(), set(),
-                            float(settings.get("cluster.min_score", "0")),
-                            float(settings.get("cluster.min_overlap", "0.5")), write=True)
+                            *_cluster_bounds(index), write=True)
     _write_clusters(index, clustering, {})
+
+
+def _cluster_bounds(index: Index) -> tuple[float, float]:
+    """The ``cluster.min_score`` and ``cluster.min_overlap`` an index pins (for the
+    commands that take no config: prune, the upgrade)."""
+    return (float(index.settings.get("cluster.min_score", "0")),
+            float(index.settings.get("cluster.min_overlap", "0.5")))
 
 
 def _passages(text: str) -> tuple[Passage, ...]:

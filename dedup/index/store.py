@@ -453,6 +453,11 @@ def pinned_settings(config: Config) -> dict[str, str]:
     return {k: str(v) for k, v in values.items()}
 
 
+def settings_in(meta: dict[str, str]) -> dict[str, str]:
+    """The pinned settings held in an index's ``meta`` values (``setting.*``)."""
+    return {k[len("setting."):]: v for k, v in meta.items() if k.startswith("setting.")}
+
+
 # --------------------------------------------------------------------------- array codec
 
 
@@ -906,6 +911,15 @@ class Index:
             "WHERE b IN (SELECT value FROM json_each(?1))", (_ints(pks),)).fetchall()
         return sorted((MatchRow(*r) for r in rows), key=lambda m: (m.a, m.b))
 
+    def clusters_of(self, pks: Iterable[int]) -> set[int]:
+        """The clusters of the stored matches with either side among ``pks``."""
+        rows = self._conn.execute(
+            "SELECT cluster FROM matches WHERE a IN (SELECT value FROM json_each(?1)) "
+            "AND cluster IS NOT NULL UNION SELECT cluster FROM matches "
+            "WHERE b IN (SELECT value FROM json_each(?1)) AND cluster IS NOT NULL",
+            (_ints(pks),)).fetchall()
+        return {int(r[0]) for r in rows}
+
     def cluster_matches(self, cluster_ids: Iterable[int]) -> list[MatchRow]:
         """Stored matches of some clusters."""
         rows = self._conn.execute(
@@ -1269,7 +1283,7 @@ def _prepare(conn: sqlite3.Connection, path: Path, config: Config | None,
     if version < SCHEMA_VERSION:
         _upgrade(conn, path, version)
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    settings = {k[len("setting."):]: v for k, v in meta.items() if k.startswith("setting.")}
+    settings = settings_in(meta)
     wanted = pinned_settings(config) if config is not None else {}
     if params is not None:
         wanted.update(params.settings())
