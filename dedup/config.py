@@ -8,7 +8,7 @@ calibration in ``benchmarks/`` (see benchmarks/CALIBRATION.md).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 from dedup.align import AlignParams
@@ -111,16 +111,16 @@ class Config:
                 raise ConfigError(f"setting {item!r}: expected NAME=VALUE, e.g. align.max_gap=3")
             part, _, attr = name.rpartition(".")
             holder = getattr(self, part, None) if part else self
-            if holder is None or not hasattr(holder, "__dataclass_fields__") or \
-                    attr not in {f.name for f in fields(holder)}:
+            declared = ({f.name: f.type for f in fields(holder)}
+                        if is_dataclass(holder) else {})
+            if attr not in declared:
                 self.with_overrides(**{name: raw})  # raises: unknown setting, and the known ones
                 raise ConfigError(f"unknown setting {name!r}")  # not reached
             current = getattr(holder, attr)
-            if hasattr(current, "__dataclass_fields__"):
+            if is_dataclass(current):
                 raise ConfigError(f"setting {name!r} is a group; set one of its settings, "
                                   f"e.g. {name}.{fields(current)[0].name}=...")
-            declared = next(f.type for f in fields(holder) if f.name == attr)
-            overrides[name] = _parse_setting(name, raw, str(declared))
+            overrides[name] = _parse_setting(name, raw, str(declared[attr]))
         return self.with_overrides(**overrides)
 
 
