@@ -86,6 +86,9 @@ class Config:
         new_parts = {}
         for part, values in parts.items():
             current = getattr(self, part)
+            if not hasattr(current, "__dataclass_fields__"):  # a plain value, not a group
+                raise ConfigError(f"unknown setting {part}.{next(iter(values))}; "
+                                  f"{part} is a single setting")
             valid = {f.name for f in fields(current)}
             for name in values:
                 if name not in valid:

@@ -590,6 +590,9 @@ def test_settings_from_the_command_line_take_the_type_of_the_setting() -> None:
                                          " cluster.min_score = 0.5 "])
     assert (c.workers, c.align.max_gap, c.cluster.min_score) == (None, 3, 0.5)
     assert Config().with_settings(["workers=4"]).workers == 4
+    with pytest.raises(ConfigError, match=r"unknown setting min_score.x; min_score is a single "
+                                          r"setting"):
+        Config().with_settings(["min_score.x=1"])
     with pytest.raises(ConfigError, match=r"setting align.min_seeds='1.5': expected an integer"):
         Config().with_settings(["align.min_seeds=1.5"])
     with pytest.raises(ConfigError, match=r"setting workers='two': expected an integer or none"):
