@@ -169,7 +169,8 @@ class Report:
 
     ``articles`` keeps the texts (the HTML report needs them); ``to_dict``
     emits only their metadata. ``stats`` holds counts and, under
-    ``"seconds"``, per-stage wall times. ``match_cluster`` gives the cluster
+    ``"seconds"``, per-stage wall times (``lsh`` runs in a thread beside the
+    passage keywords, within ``tfidf``'s time). ``match_cluster`` gives the cluster
     of each clustered match by ``(a, b)`` (an article can be in several
     clusters, a match is in one); the CSV and HTML reports use it.
     """

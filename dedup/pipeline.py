@@ -12,7 +12,7 @@ import multiprocessing as mp
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,17 @@ class Profile:
     def side(self) -> Side:
         return Side(self.length, self.sent_starts, self.sent_ends, self.indptr, self.cols,
                     self.counts, self.token_bounds, self.bigrams, self.quoted)
+
+
+@dataclass(frozen=True)
+class PassageWindows:
+    """Passage keyword vectors (:func:`dedup.tfidf.passage_keys`), the article of
+    each, and the window pairs ``(a, b)`` whose cosine may reach the threshold."""
+
+    keys: sp.csr_matrix
+    owner: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
 
 
 _MAPPER: tfidf_mod.FeatureMapper | None = None
@@ -298,21 +309,35 @@ def profiles_of(
                        "profile", progress, 64)
 
 
-def passage_candidates(profiles: Sequence[Profile], config: Config) -> np.ndarray:
-    """Article pairs whose passages are TF-IDF nearest neighbours
-    (:func:`dedup.tfidf.passage_pairs`, its exact cosines over the pool)."""
+def passage_windows(profiles: Sequence[Profile], config: Config) -> PassageWindows | None:
+    """The serial half of :func:`passage_candidates`: window keywords and the window
+    pairs that may reach ``passage_min_cosine`` (None: no passage stage)."""
     params = config.tfidf
     sentences, owner = sentence_matrix(profiles)
     if params.passage_top_k == 0 or sentences.shape[0] == 0:
-        return np.zeros((0, 2), dtype=np.int64)
+        return None
     keys, w_owner = tfidf_mod.passage_keys(sentences, owner, params)
     del sentences
     a, b = tfidf_mod.candidate_window_pairs(keys, params.passage_min_cosine, w_owner)
-    shared = {"padded": tfidf_mod.padded_rows(keys), "a": a, "b": b}
-    parts = _run_ranges(_cosine_range, len(a), _workers(config), shared, "passages", None,
-                        _POOL_MIN["passages"], step=_POOL_STEP["passages"])
+    return PassageWindows(keys, w_owner, a, b)
+
+
+def passage_pairs_of(windows: PassageWindows | None, config: Config) -> np.ndarray:
+    """Article pairs from :func:`passage_windows` (their exact cosines over the pool)."""
+    if windows is None:
+        return np.zeros((0, 2), dtype=np.int64)
+    shared = {"padded": tfidf_mod.padded_rows(windows.keys), "a": windows.a, "b": windows.b}
+    parts = _run_ranges(_cosine_range, len(windows.a), _workers(config), shared, "passages",
+                        None, _POOL_MIN["passages"], step=_POOL_STEP["passages"])
     cosines = np.concatenate(parts) if parts else np.zeros(0)
-    return tfidf_mod.top_passage_pairs(a, b, cosines, w_owner, params)
+    return tfidf_mod.top_passage_pairs(windows.a, windows.b, cosines, windows.owner,
+                                       config.tfidf)
+
+
+def passage_candidates(profiles: Sequence[Profile], config: Config) -> np.ndarray:
+    """Article pairs whose passages are TF-IDF nearest neighbours
+    (:func:`dedup.tfidf.passage_pairs`, its exact cosines over the pool)."""
+    return passage_pairs_of(passage_windows(profiles, config), config)
 
 
 def align_pairs(
@@ -364,6 +389,12 @@ def sentence_matrix(profiles: Sequence[Profile]) -> tuple[sp.csr_matrix, np.ndar
     counts = np.concatenate([p.counts for p in profiles])
     mat = sp.csr_matrix((counts, cols, indptr), shape=(int(n_sent.sum()), tfidf_mod.N_FEATURES))
     return mat, owner
+
+
+def _timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    """``fn(*args)`` and the seconds it took."""
+    t = time.perf_counter()
+    return fn(*args), time.perf_counter() - t
 
 
 def lsh_candidates(profiles: Sequence[Profile], config: Config) -> np.ndarray:
@@ -503,14 +534,19 @@ def scan_articles(
     seconds["profile"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    lsh_pairs = lsh_candidates(profiles, config)
-    seconds["lsh"] = time.perf_counter() - t
-
-    t = time.perf_counter()
+    # The LSH buckets (numpy sorts, which release the GIL) are found in a thread
+    # beside the passage keywords, a serial stage that leaves a core idle. The
+    # thread ends before the next process pool forks. "lsh" is its own time,
+    # within "tfidf"'s.
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        lsh_job = beside.submit(_timed, lsh_candidates, profiles, config)
+        windows = passage_windows(profiles, config)
+        lsh_pairs, seconds["lsh"] = lsh_job.result()
     vectors, _ = tfidf_mod.doc_vectors(doc_matrix(profiles)) if profiles else (None, None)
     tfidf_pairs = (doc_candidates(vectors, config) if vectors is not None
                    else np.zeros((0, 2), dtype=np.int64))
-    passage_pairs = passage_candidates(profiles, config)
+    passage_pairs = passage_pairs_of(windows, config)
+    del windows
     seconds["tfidf"] = time.perf_counter() - t
 
     found = [p for p in (lsh_pairs, tfidf_pairs, passage_pairs) if len(p)]
