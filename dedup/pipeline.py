@@ -29,7 +29,7 @@ from dedup.align import Alignment, Side, TokenSpans, align, match_score, refine
 from dedup.cluster import cluster
 from dedup.config import Config
 from dedup.model import Article, Match, Passage, Report, Skipped
-from dedup.text import segment, token_spans, tokenize, unique, unique_pairs
+from dedup.text import Tokens, segment, token_spans, tokenize, unique, unique_pairs
 
 #: progress(stage, done, total) callback type.
 Progress = Callable[[str, int, int], None]
@@ -96,17 +96,34 @@ def _mapper() -> tfidf_mod.FeatureMapper:
 
 def profile(text: str, params: sketch_mod.SketchParams, bands: tuple[int, int]) -> Profile:
     """The profile of one text; ``bands`` is LSH's (bands, rows)."""
-    toks = tokenize(text)
+    return profile_batch([text], params, bands)[0]
+
+
+def profile_batch(texts: Sequence[str], params: sketch_mod.SketchParams,
+                  bands: tuple[int, int]) -> list[Profile]:
+    """The profiles of several texts: tokens, sentences and terms text by text,
+    the passage signatures and band keys of all of them at once
+    (:func:`dedup.sketch.batch_signatures`)."""
+    toks = [tokenize(t) for t in texts]
+    shingles = [sketch_mod.shingle_hashes(tk.hashes, params.shingle_size) for tk in toks]
+    signatures, n_windows = sketch_mod.batch_signatures(shingles, params)
+    keys = lsh_mod.band_keys(signatures, *bands)
+    bounds = np.concatenate([[0], np.cumsum(n_windows)]).tolist()
+    out = []
+    for k, text in enumerate(texts):
+        lo, hi = bounds[k], bounds[k + 1]
+        sig = (signatures[lo:hi].min(axis=0) if hi > lo
+               else sketch_mod.minhash(shingles[k], params.num_perm, params.seed))
+        out.append(_profile(text, toks[k], shingles[k], sig, keys[lo:hi]))
+    return out
+
+
+def _profile(text: str, toks: Tokens, shingles: np.ndarray, signature: np.ndarray,
+             band_keys: np.ndarray) -> Profile:
     sents = segment(text, toks)
     feats = _mapper().features(text, toks)
     indptr, cols, counts = tfidf_mod.sentence_terms(feats, sents.token_bounds)
     doc_cols, doc_counts = _counted(np.sort(feats[feats >= 0]))
-    shingles = sketch_mod.shingle_hashes(toks.hashes, params.shingle_size)
-    signatures, _ = sketch_mod.passage_signatures(shingles, params)
-    if len(signatures):
-        signature = signatures.min(axis=0)
-    else:
-        signature = sketch_mod.minhash(shingles, params.num_perm, params.seed)
     shingle_set = unique((shingles & np.uint64(0xFFFFFFFF)).astype(np.uint32))
     return Profile(
         length=len(text),
@@ -119,7 +136,7 @@ def profile(text: str, params: sketch_mod.SketchParams, bands: tuple[int, int]) 
         doc_counts=doc_counts.astype(np.float32),
         shingles=shingle_set,
         signature=signature,
-        band_keys=lsh_mod.band_keys(signatures, *bands),
+        band_keys=band_keys,
         token_bounds=sents.token_bounds,
         bigrams=sketch_mod.shingle_hashes(toks.hashes, 2) if len(toks) > 1
         else np.zeros(0, dtype=np.uint64),
@@ -192,7 +209,7 @@ def _fork_context() -> Any:
 
 def _profile_range(bounds: tuple[int, int]) -> list[Profile]:
     texts, params, bands = _SHARED["texts"], _SHARED["sketch"], _SHARED["bands"]
-    return [profile(texts[i], params, bands) for i in range(*bounds)]
+    return profile_batch(texts[bounds[0]:bounds[1]], params, bands)
 
 
 def _top_k_range(bounds: tuple[int, int]) -> list[np.ndarray]:

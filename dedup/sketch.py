@@ -134,6 +134,68 @@ def passage_signatures(
     return out, starts
 
 
+#: Shingles whose permuted values one batch of :func:`batch_signatures` holds at
+#: once (num_perm x this many uint32: 32 MB at 128 permutations).
+BATCH_SHINGLES = 1 << 16
+
+
+def batch_signatures(
+    shingles: list[np.ndarray], params: SketchParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`passage_signatures` of several texts at once.
+
+    Short texts have few shingles, so one text's signatures take many numpy
+    calls for little work; here they are computed over the texts' shingles
+    laid end to end (at most :data:`BATCH_SHINGLES` at a time, or one longer
+    text alone), with windows that never cross from one text into the next.
+
+    Returns:
+        (signatures, counts): the texts' window signatures one after the other,
+        (sum of counts, num_perm) uint32, and the number of windows of each text.
+    """
+    counts = np.zeros(len(shingles), dtype=np.int64)
+    parts: list[np.ndarray] = [np.zeros((0, params.num_perm), dtype=np.uint32)]
+    lo = 0
+    while lo < len(shingles):
+        hi, total = lo, 0
+        while hi < len(shingles) and (hi == lo or total + len(shingles[hi]) <= BATCH_SHINGLES):
+            total += len(shingles[hi])
+            hi += 1
+        sigs, counts[lo:hi] = _signatures_end_to_end(shingles[lo:hi], params)
+        parts.append(sigs)
+        lo = hi
+    return np.concatenate(parts), counts
+
+
+def _signatures_end_to_end(shingles: list[np.ndarray], params: SketchParams) -> tuple[
+    np.ndarray, np.ndarray
+]:
+    sizes = np.array([len(x) for x in shingles], dtype=np.int64)
+    ends_of = np.cumsum(sizes)
+    starts = [window_starts(int(n), params.window, params.stride) + int(o)
+              for n, o in zip(sizes.tolist(), (ends_of - sizes).tolist())]
+    counts = np.array([len(x) for x in starts], dtype=np.int64)
+    total = int(ends_of[-1]) if len(sizes) else 0
+    if total == 0:
+        return np.zeros((0, params.num_perm), dtype=np.uint32), counts
+    # a text's first window starts where the text does; its last ends where it ends
+    first_shingle = np.concatenate(starts)
+    last_shingle = np.minimum(first_shingle + params.window, np.repeat(ends_of, counts))
+    perm = permuted(np.concatenate(shingles), params.num_perm, params.seed)
+    # min over each window = min of the blocks it spans (blocks break at every
+    # window start and end, so at every text boundary too)
+    cuts = unique(np.concatenate([first_shingle, last_shingle]))
+    cuts = cuts[cuts < total]
+    block_min = np.minimum.reduceat(perm, cuts, axis=1).T  # (n_blocks, num_perm)
+    first = np.searchsorted(cuts, first_shingle)
+    last = np.searchsorted(cuts, last_shingle) - 1
+    out = block_min[first]
+    # windows spanning fewer blocks take their last block again (min is idempotent)
+    for w in range(1, int((last - first).max()) + 1):
+        np.minimum(out, block_min[np.minimum(first + w, last)], out=out)
+    return out, counts
+
+
 def to_lean(signature: np.ndarray, seed: int = 1) -> LeanMinHash:
     """A datasketch ``LeanMinHash`` holding this signature (for storage and
     for datasketch's own ``MinHashLSH``)."""

@@ -103,6 +103,26 @@ def test_signatures_equal_datasketch_minhash() -> None:
         sketch.from_lean(lean, 128, 2)
 
 
+@settings(max_examples=60, deadline=None)
+@given(sizes=st.lists(st.integers(0, 90), max_size=12), window=st.integers(4, 30),
+       stride_share=st.floats(0.1, 1.0), batch=st.sampled_from([1, 50, 200, 1 << 16]),
+       seed=st.integers(0, 2**32 - 1))
+def test_batch_signatures_equal_one_text_at_a_time(sizes: list[int], window: int,
+                                                   stride_share: float, batch: int,
+                                                   seed: int) -> None:
+    """Texts laid end to end give each text's own window signatures: no window
+    crosses into the next text, whatever the batch bound cuts."""
+    params = sketch.SketchParams(num_perm=16, window=window,
+                                 stride=max(1, int(window * stride_share)))
+    rng = np.random.default_rng(seed)
+    shingles = [rng.integers(0, 2**63, size=n, dtype=np.uint64) for n in sizes]
+    with patch.object(sketch, "BATCH_SHINGLES", batch):
+        sigs, counts = sketch.batch_signatures(shingles, params)
+    one = [sketch.passage_signatures(x, params)[0] for x in shingles]
+    assert counts.tolist() == [len(x) for x in one]
+    assert np.array_equal(sigs, np.concatenate([np.zeros((0, 16), np.uint32), *one]))
+
+
 def test_lsh_candidates_equal_datasketch_minhashlsh() -> None:
     rng = np.random.default_rng(7)
     base = rng.integers(0, 2**32, size=(6, 128), dtype=np.uint64).astype(np.uint32)
