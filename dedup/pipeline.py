@@ -29,7 +29,7 @@ from dedup.align import Alignment, Side, TokenSpans, align, match_score, refine
 from dedup.cluster import cluster
 from dedup.config import Config
 from dedup.model import Article, Match, Passage, Report, Skipped
-from dedup.text import Tokens, segment, token_spans, tokenize, unique, unique_pairs
+from dedup.text import Tokens, segment, token_spans, tokenize_batch, unique, unique_pairs
 
 #: progress(stage, done, total) callback type.
 Progress = Callable[[str, int, int], None]
@@ -104,7 +104,8 @@ def profile_batch(texts: Sequence[str], params: sketch_mod.SketchParams,
     """The profiles of several texts: tokens, sentences and terms text by text,
     the passage signatures and band keys of all of them at once
     (:func:`dedup.sketch.batch_signatures`)."""
-    toks = [tokenize(t) for t in texts]
+    toks = tokenize_batch(texts)
+    feats = _mapper().features_batch(texts, toks)
     shingles = [sketch_mod.shingle_hashes(tk.hashes, params.shingle_size) for tk in toks]
     signatures, n_windows = sketch_mod.batch_signatures(shingles, params)
     keys = lsh_mod.band_keys(signatures, *bands)
@@ -114,14 +115,13 @@ def profile_batch(texts: Sequence[str], params: sketch_mod.SketchParams,
         lo, hi = bounds[k], bounds[k + 1]
         sig = (signatures[lo:hi].min(axis=0) if hi > lo
                else sketch_mod.minhash(shingles[k], params.num_perm, params.seed))
-        out.append(_profile(text, toks[k], shingles[k], sig, keys[lo:hi]))
+        out.append(_profile(text, toks[k], feats[k], shingles[k], sig, keys[lo:hi]))
     return out
 
 
-def _profile(text: str, toks: Tokens, shingles: np.ndarray, signature: np.ndarray,
-             band_keys: np.ndarray) -> Profile:
+def _profile(text: str, toks: Tokens, feats: np.ndarray, shingles: np.ndarray,
+             signature: np.ndarray, band_keys: np.ndarray) -> Profile:
     sents = segment(text, toks)
-    feats = _mapper().features(text, toks)
     indptr, cols, counts = tfidf_mod.sentence_terms(feats, sents.token_bounds)
     doc_cols, doc_counts = _counted(np.sort(feats[feats >= 0]))
     shingle_set = unique((shingles & np.uint64(0xFFFFFFFF)).astype(np.uint32))

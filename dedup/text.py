@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -274,6 +275,50 @@ def tokenize(text: str) -> Tokens:
             return _EMPTY_TOKENS
         hashes = _poly_hash(norm_vals, ns, ne)
     return Tokens(starts, ends, hashes)
+
+
+#: Characters of ASCII text that :func:`tokenize_batch` tokenizes at once.
+BATCH_CHARS = 1 << 20
+
+
+def tokenize_batch(texts: Sequence[str]) -> list[Tokens]:
+    """:func:`tokenize` of each text. ASCII texts are laid end to end (a newline
+    between two, so no token crosses) and tokenized at once, up to
+    :data:`BATCH_CHARS` at a time: a short text alone is mostly call overhead.
+    A token's hash does not depend on where it stands, so the tokens are the same.
+    """
+    out = [_EMPTY_TOKENS] * len(texts)
+    group: list[int] = []
+    size = 0
+    for k, t in enumerate(texts):
+        if not t:
+            continue
+        if not t.isascii():
+            out[k] = tokenize(t)
+            continue
+        if group and size + len(t) > BATCH_CHARS:
+            _tokenize_ascii_group(texts, group, out)
+            group, size = [], 0
+        group.append(k)
+        size += len(t) + 1
+    if group:
+        _tokenize_ascii_group(texts, group, out)
+    return out
+
+
+def _tokenize_ascii_group(texts: Sequence[str], group: list[int], out: list[Tokens]) -> None:
+    chars, starts, ends = _ascii_spans("\n".join(texts[k] for k in group))
+    if len(starts) == 0:
+        return
+    hashes = _poly_hash_plus1(_ASCII_LOWER1[chars], starts, ends)
+    lengths = np.array([len(texts[k]) + 1 for k in group], dtype=np.int64)
+    offsets = np.cumsum(lengths) - lengths
+    cut = np.searchsorted(starts, np.append(offsets, len(chars) + 1)).tolist()
+    for n, k in enumerate(group):
+        lo, hi = cut[n], cut[n + 1]
+        if hi > lo:
+            off = int(offsets[n])
+            out[k] = Tokens(starts[lo:hi] - off, ends[lo:hi] - off, hashes[lo:hi])
 
 
 def tokens(text: str) -> list[str]:

@@ -17,7 +17,7 @@ keyword heavy enough on both sides, and only those pairs get an exact cosine.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,9 +99,15 @@ class FeatureMapper:
 
     def features(self, text: str, toks: Tokens) -> np.ndarray:
         """Feature column of each token (int64; -1 for a stop word)."""
-        if len(toks) == 0:
-            return np.zeros(0, dtype=np.int64)
-        uniq, first, inv = np.unique(toks.hashes, return_index=True, return_inverse=True)
+        return self.features_batch([text], [toks])[0]
+
+    def features_batch(self, texts: Sequence[str], toks: Sequence[Tokens]) -> list[np.ndarray]:
+        """:meth:`features` of several texts, their tokens looked up at once."""
+        sizes = np.array([len(t) for t in toks], dtype=np.int64)
+        if sizes.sum() == 0:
+            return [np.zeros(0, dtype=np.int64) for _ in toks]
+        hashes = np.concatenate([t.hashes for t in toks])
+        uniq, first, inv = np.unique(hashes, return_index=True, return_inverse=True)
         cols = np.full(len(uniq), -2, dtype=np.int64)
         if len(self._known_h):
             idx = np.searchsorted(self._known_h, uniq)
@@ -119,8 +125,12 @@ class FeatureMapper:
                 else:
                     cols[i] = col
             if todo:
-                words = [normalize(text[toks.starts[first[i]] : toks.ends[first[i]]])
-                         for i in todo]
+                # the text and position of each new token's first occurrence
+                ends = np.cumsum(sizes)
+                owner = np.searchsorted(ends, first[todo], side="right")
+                local = first[todo] - (ends - sizes)[owner]
+                words = [normalize(texts[o][toks[o].starts[t] : toks[o].ends[t]])
+                         for o, t in zip(owner.tolist(), local.tolist())]
                 for i, stem in zip(todo, self._stemmer.stemWords(words)):
                     digest = hashlib.blake2b(stem.encode("utf-8", "surrogatepass"),
                                              digest_size=8)
@@ -130,7 +140,7 @@ class FeatureMapper:
                 if len(pending) > 4096 + len(self._known_h) // 4:
                     self._merge()
         cols[sorted_member(uniq, _STOP_HASHES)] = -1
-        return cols[inv.reshape(-1)]
+        return np.split(cols[inv.reshape(-1)], np.cumsum(sizes)[:-1])
 
 
 def sentence_terms(

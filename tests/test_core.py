@@ -56,6 +56,30 @@ def test_token_spans_are_those_of_tokenize(s: str) -> None:
     assert starts.tolist() == toks.starts.tolist() and ends.tolist() == toks.ends.tolist()
 
 
+ASCIIISH = st.text(alphabet=st.sampled_from(list("abc XYZ.!?,'-\n0")), max_size=80)
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts=st.lists(st.one_of(ASCIIISH, TRICKY), max_size=8),
+       batch=st.sampled_from([1, 40, 1 << 20]))
+def test_tokenize_batch_and_features_batch_equal_one_text_at_a_time(
+    texts: list[str], batch: int
+) -> None:
+    """Texts laid end to end give each text's own tokens and feature columns."""
+    from dedup.tfidf import FeatureMapper
+
+    with patch.object(text, "BATCH_CHARS", batch):
+        got = text.tokenize_batch(texts)
+    one = [text.tokenize(t) for t in texts]
+    for g, o in zip(got, one, strict=True):
+        for field in ("starts", "ends", "hashes"):
+            assert getattr(g, field).tolist() == getattr(o, field).tolist()
+    cols = FeatureMapper().features_batch(texts, got)
+    alone = FeatureMapper()
+    assert [c.tolist() for c in cols] == [alone.features(t, o).tolist()
+                                          for t, o in zip(texts, one, strict=True)]
+
+
 @given(TRICKY)
 def test_sentences_cover_tokens_in_order(s: str) -> None:
     toks = text.tokenize(s)
