@@ -29,7 +29,7 @@ from dedup.align import Alignment, Side, TokenSpans, align, match_score, refine
 from dedup.cluster import cluster
 from dedup.config import Config
 from dedup.model import Article, Match, Passage, Report, Skipped
-from dedup.text import Tokens, segment, token_spans, tokenize_batch, unique, unique_pairs
+from dedup.text import segment, token_spans, tokenize_batch, unique, unique_pairs
 
 #: progress(stage, done, total) callback type.
 Progress = Callable[[str, int, int], None]
@@ -101,11 +101,17 @@ def profile(text: str, params: sketch_mod.SketchParams, bands: tuple[int, int]) 
 
 def profile_batch(texts: Sequence[str], params: sketch_mod.SketchParams,
                   bands: tuple[int, int]) -> list[Profile]:
-    """The profiles of several texts: tokens, sentences and terms text by text,
-    the passage signatures and band keys of all of them at once
-    (:func:`dedup.sketch.batch_signatures`)."""
+    """The profiles of several texts. Short texts make many small numpy calls,
+    so what can be is computed over the texts laid end to end: tokens, feature
+    columns, term counts, passage signatures and band keys; sentences are found
+    text by text."""
+    if not texts:
+        return []
     toks = tokenize_batch(texts)
     feats = _mapper().features_batch(texts, toks)
+    sents = [segment(t, tk) for t, tk in zip(texts, toks)]
+    terms = tfidf_mod.sentence_terms_batch(feats, [s.token_bounds for s in sents])
+    doc_terms = _doc_terms(feats)
     shingles = [sketch_mod.shingle_hashes(tk.hashes, params.shingle_size) for tk in toks]
     signatures, n_windows = sketch_mod.batch_signatures(shingles, params)
     keys = lsh_mod.band_keys(signatures, *bands)
@@ -115,33 +121,41 @@ def profile_batch(texts: Sequence[str], params: sketch_mod.SketchParams,
         lo, hi = bounds[k], bounds[k + 1]
         sig = (signatures[lo:hi].min(axis=0) if hi > lo
                else sketch_mod.minhash(shingles[k], params.num_perm, params.seed))
-        out.append(_profile(text, toks[k], feats[k], shingles[k], sig, keys[lo:hi]))
+        indptr, cols, counts = terms[k]
+        doc_cols, doc_counts = doc_terms[k]
+        shingle_set = unique((shingles[k] & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+        out.append(Profile(
+            length=len(text),
+            sent_starts=sents[k].starts,
+            sent_ends=sents[k].ends,
+            indptr=indptr,
+            cols=cols.astype(np.int32),
+            counts=counts,
+            doc_cols=doc_cols.astype(np.int32),
+            doc_counts=doc_counts.astype(np.float32),
+            shingles=shingle_set,
+            signature=sig,
+            band_keys=keys[lo:hi],
+            token_bounds=sents[k].token_bounds,
+            bigrams=sketch_mod.shingle_hashes(toks[k].hashes, 2) if len(toks[k]) > 1
+            else np.zeros(0, dtype=np.uint64),
+            quoted=quoted_share(text, sents[k].starts, sents[k].ends),
+        ))
     return out
 
 
-def _profile(text: str, toks: Tokens, feats: np.ndarray, shingles: np.ndarray,
-             signature: np.ndarray, band_keys: np.ndarray) -> Profile:
-    sents = segment(text, toks)
-    indptr, cols, counts = tfidf_mod.sentence_terms(feats, sents.token_bounds)
-    doc_cols, doc_counts = _counted(np.sort(feats[feats >= 0]))
-    shingle_set = unique((shingles & np.uint64(0xFFFFFFFF)).astype(np.uint32))
-    return Profile(
-        length=len(text),
-        sent_starts=sents.starts,
-        sent_ends=sents.ends,
-        indptr=indptr,
-        cols=cols.astype(np.int32),
-        counts=counts,
-        doc_cols=doc_cols.astype(np.int32),
-        doc_counts=doc_counts.astype(np.float32),
-        shingles=shingle_set,
-        signature=signature,
-        band_keys=band_keys,
-        token_bounds=sents.token_bounds,
-        bigrams=sketch_mod.shingle_hashes(toks.hashes, 2) if len(toks) > 1
-        else np.zeros(0, dtype=np.uint64),
-        quoted=quoted_share(text, sents.starts, sents.ends),
-    )
+def _doc_terms(feats: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each text's distinct feature columns (stop words left out) and their counts,
+    from one sort over the texts."""
+    owner = np.repeat(np.arange(len(feats), dtype=np.int64), [len(f) for f in feats])
+    flat = np.concatenate(feats) if len(feats) else np.zeros(0, dtype=np.int64)
+    keep = flat >= 0
+    key = owner[keep] * tfidf_mod.N_FEATURES + flat[keep]
+    key.sort()
+    values, counts = _counted(key)
+    cut = np.searchsorted(values // tfidf_mod.N_FEATURES, np.arange(len(feats) + 1)).tolist()
+    cols = values % tfidf_mod.N_FEATURES
+    return [(cols[cut[k]:cut[k + 1]], counts[cut[k]:cut[k + 1]]) for k in range(len(feats))]
 
 
 def _counted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

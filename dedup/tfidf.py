@@ -152,20 +152,37 @@ def sentence_terms(
         (indptr, cols, counts): sentence k has ``cols[indptr[k]:indptr[k+1]]``
         (sorted, unique) with ``counts`` of each.
     """
-    n_sent = len(token_bounds) - 1
-    rows = np.repeat(np.arange(n_sent, dtype=np.int64), np.diff(token_bounds))
-    keep = features >= 0
-    rows, feats = rows[keep], features[keep]
-    key = rows * N_FEATURES + feats
+    return sentence_terms_batch([features], [token_bounds])[0]
+
+
+def sentence_terms_batch(
+    features: Sequence[np.ndarray], token_bounds: Sequence[np.ndarray]
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`sentence_terms` of several texts, their sentences numbered one
+    after the other and counted with one sort."""
+    if not features:
+        return []
+    n_sent = np.array([len(tb) - 1 for tb in token_bounds], dtype=np.int64)
+    first = np.cumsum(n_sent) - n_sent
+    total = int(n_sent.sum())
+    rows = np.repeat(np.arange(total, dtype=np.int64),
+                     np.concatenate([np.diff(tb) for tb in token_bounds]).astype(np.int64))
+    feats = np.concatenate(features) if len(features) else np.zeros(0, dtype=np.int64)
+    keep = feats >= 0
+    key = rows[keep] * N_FEATURES + feats[keep]
     key.sort()
-    first = np.ones(len(key), dtype=bool)
-    np.not_equal(key[1:], key[:-1], out=first[1:])
-    at = np.flatnonzero(first)
+    at = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if len(key) else key
     uniq = key[at]
-    counts = np.diff(at, append=len(key))
+    counts = np.diff(at, append=len(key)).astype(np.float32)
     sent = uniq // N_FEATURES
-    indptr = np.searchsorted(sent, np.arange(n_sent + 1)).astype(np.int64)
-    return indptr, (uniq % N_FEATURES).astype(np.int64), counts.astype(np.float32)
+    cols = (uniq % N_FEATURES).astype(np.int64)
+    indptr = np.searchsorted(sent, np.arange(total + 1)).astype(np.int64)
+    out = []
+    for lo, n in zip(first.tolist(), n_sent.tolist()):
+        ptr = indptr[lo : lo + n + 1]
+        a, b = int(ptr[0]), int(ptr[-1])
+        out.append((ptr - a, cols[a:b], counts[a:b]))
+    return out
 
 
 def doc_vectors(counts: sp.csr_matrix) -> tuple[sp.csr_matrix, TfidfTransformer]:
