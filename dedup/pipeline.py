@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -565,17 +565,19 @@ def scan_articles(
     seconds["profile"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    # The LSH buckets (numpy sorts, which release the GIL) are found in a thread
-    # beside the passage keywords, a serial stage that leaves a core idle. The
-    # thread ends before the next process pool forks. "lsh" is its own time,
-    # within "tfidf"'s.
+    # The LSH buckets and the articles' nearest neighbours (numpy sorts and scipy
+    # products, which release the GIL) are found in a thread beside the passage
+    # keywords, a serial stage that leaves a core idle; the thread ends before the
+    # next process pool forks. "lsh" is the thread's LSH time, within "tfidf"'s.
     with ThreadPoolExecutor(max_workers=1) as beside:
         lsh_job = beside.submit(_timed, lsh_candidates, profiles, config)
+        vectors, _ = tfidf_mod.doc_vectors(doc_matrix(profiles)) if profiles else (None, None)
+        doc_job = beside.submit(
+            lambda: doc_candidates(vectors, replace(config, workers=1))
+            if vectors is not None else np.zeros((0, 2), dtype=np.int64))
         windows = passage_windows(profiles, config)
         lsh_pairs, seconds["lsh"] = lsh_job.result()
-    vectors, _ = tfidf_mod.doc_vectors(doc_matrix(profiles)) if profiles else (None, None)
-    tfidf_pairs = (doc_candidates(vectors, config) if vectors is not None
-                   else np.zeros((0, 2), dtype=np.int64))
+        tfidf_pairs = doc_job.result()
     passage_pairs = passage_pairs_of(windows, config)
     del windows
     seconds["tfidf"] = time.perf_counter() - t
