@@ -29,7 +29,7 @@ from dedup.align import Alignment, Side, TokenSpans, align, match_score, refine
 from dedup.cluster import cluster
 from dedup.config import Config
 from dedup.model import Article, Match, Passage, Report, Skipped
-from dedup.text import segment, token_spans, tokenize_batch, unique, unique_pairs
+from dedup.text import segment_batch, token_spans, tokenize_batch, unique, unique_pairs
 
 #: progress(stage, done, total) callback type.
 Progress = Callable[[str, int, int], None]
@@ -109,7 +109,7 @@ def profile_batch(texts: Sequence[str], params: sketch_mod.SketchParams,
         return []
     toks = tokenize_batch(texts)
     feats = _mapper().features_batch(texts, toks)
-    sents = [segment(t, tk) for t, tk in zip(texts, toks)]
+    sents = segment_batch(texts, toks)
     terms = tfidf_mod.sentence_terms_batch(feats, [s.token_bounds for s in sents])
     doc_terms = _doc_terms(feats)
     shingles = [sketch_mod.shingle_hashes(tk.hashes, params.shingle_size) for tk in toks]

@@ -466,18 +466,58 @@ def segment(text: str, toks: Tokens | None = None) -> Sentences:
     sentence has between MIN_SENTENCE_TOKENS and MAX_SENTENCE_TOKENS tokens
     (except a short text's only sentence).
     """
-    if toks is None:
-        toks = tokenize(text)
-    n_tok = len(toks)
-    if n_tok == 0:
-        return Sentences(_EMPTY_I, _EMPTY_I, np.zeros(1, dtype=np.int64))
-    cls = _char_classes(text)
-    offsets = _boundary_offsets(text, toks, cls)
-    first_tok = np.searchsorted(toks.starts, offsets, side="left")
-    bounds = distinct_sorted(np.concatenate([[0], first_tok, [n_tok]]))  # first_tok is sorted
-    # Join short sentences with the next (the last one with the previous).
+    return segment_batch([text], [tokenize(text) if toks is None else toks])[0]
+
+
+def segment_batch(texts: Sequence[str], toks: Sequence[Tokens]) -> list[Sentences]:
+    """:func:`segment` of each text (``toks``: its tokens). The sentence ends are
+    found over the texts laid end to end, a newline between two: a boundary that
+    the newline adds falls at a text's end, where every text has one anyway."""
+    out = [Sentences(_EMPTY_I, _EMPTY_I, np.zeros(1, dtype=np.int64)) for _ in texts]
+    group = [k for k in range(len(texts)) if len(toks[k])]
+    if not group:
+        return out
+    joined = "\n".join(texts[k] for k in group) if len(group) > 1 else texts[group[0]]
+    lengths = np.array([len(texts[k]) + 1 for k in group], dtype=np.int64)
+    char_off = np.cumsum(lengths) - lengths
+    n_toks = np.array([len(toks[k]) for k in group], dtype=np.int64)
+    tok_off = np.cumsum(n_toks) - n_toks
+    every = Tokens(
+        np.concatenate([toks[k].starts + o for k, o in zip(group, char_off.tolist())]),
+        np.concatenate([toks[k].ends + o for k, o in zip(group, char_off.tolist())]),
+        np.concatenate([toks[k].hashes for k in group]),
+    )
+    cls = _char_classes(joined)
+    offsets = _boundary_offsets(joined, every, cls)
+    first_tok = np.searchsorted(every.starts, offsets, side="left")
+    cut = np.searchsorted(offsets, char_off).tolist() + [len(offsets)]
+    # the first character at or after each sentence end that is not punctuation
+    # (a text's end, the newline after it or the end of all, stops the search)
+    cls[-1] = _SPACE
+    non_punct = np.flatnonzero((cls & (_SPACE | _WORDISH)) != 0)
+    for m, k in enumerate(group):
+        n_tok = int(n_toks[m])
+        local = first_tok[cut[m] : cut[m + 1]] - tok_off[m]
+        bounds = distinct_sorted(np.concatenate([[0], local, [n_tok]]))  # local is sorted
+        tb = _sentence_token_bounds(bounds.tolist(), n_tok)
+        tk = toks[k]
+        starts = tk.starts[tb[:-1]]
+        ends = tk.ends[tb[1:] - 1]
+        # Extend each sentence over its trailing punctuation, up to the next
+        # sentence's first character, so passages read as whole sentences.
+        next_starts = np.append(starts[1:], len(texts[k]))
+        base = int(char_off[m])
+        first_non_punct = non_punct[np.searchsorted(non_punct, ends + base)] - base
+        out[k] = Sentences(starts, np.minimum(first_non_punct, next_starts).astype(np.int64), tb)
+    return out
+
+
+def _sentence_token_bounds(bounds: list[int], n_tok: int) -> np.ndarray:
+    """Sentence token bounds from the candidate ones (0 first, ``n_tok`` last):
+    short sentences joined with the next (the last one with the previous),
+    long ones cut into even pieces."""
     kept = [0]
-    for b in bounds[1:-1].tolist():
+    for b in bounds[1:-1]:
         if b - kept[-1] >= MIN_SENTENCE_TOKENS:
             kept.append(b)
     if len(kept) > 1 and n_tok - kept[-1] < MIN_SENTENCE_TOKENS:
@@ -492,18 +532,8 @@ def segment(text: str, toks: Tokens | None = None) -> Sentences:
             start = final[-1]
             final.extend(start + int(round(k * step)) for k in range(1, pieces))
         final.append(b)
-    tb = np.asarray(final, dtype=np.int64)
-    starts = toks.starts[tb[:-1]]
-    ends = toks.ends[tb[1:] - 1]
-    # Extend each sentence over its trailing punctuation, up to the next
-    # sentence's first character, so passages read as whole sentences.
-    next_starts = np.append(starts[1:], len(text))
-    # the first character at or after each end that is not punctuation (or the text's end)
-    cls[-1] = _SPACE  # the text's end stops the search
-    non_punct = np.flatnonzero((cls & (_SPACE | _WORDISH)) != 0)
-    first_non_punct = non_punct[np.searchsorted(non_punct, ends)]
-    ends = np.minimum(first_non_punct, next_starts).astype(np.int64)
-    return Sentences(starts, ends, tb)
+    return np.asarray(final, dtype=np.int64)
+
 
 #: Splits a text into words and the pieces between them (for display).
 TOKEN_SPLIT = re.compile(r"(\w+)")

@@ -100,6 +100,25 @@ def test_profile_batch_equals_one_profile_at_a_time(texts: list[str]) -> None:
                 assert x == y, name
 
 
+PIECES = st.lists(st.sampled_from(["Mr.", "Dr", " ", "\n", "\n \n", "said", "Storm", "hit",
+                                     ".", "!", "?", '"', ")", "U.S.", "a", " — ", "東京",
+                                     "é", "word " * 30]), max_size=40).map("".join)
+
+
+@settings(max_examples=80, deadline=None)
+@given(texts=st.lists(st.one_of(PIECES, TRICKY), max_size=6))
+def test_segment_batch_equals_one_text_at_a_time(texts: list[str]) -> None:
+    """Sentence ends found over texts laid end to end are each text's own:
+    the newline between two texts (after an abbreviation, a closing quote or a
+    blank line) adds no boundary inside a text."""
+    toks = [text.tokenize(t) for t in texts]
+    for got, t, tk in zip(text.segment_batch(texts, toks), texts, toks, strict=True):
+        one = text.segment(t, tk)
+        assert got.token_bounds.tolist() == one.token_bounds.tolist()
+        assert got.starts.tolist() == one.starts.tolist()
+        assert got.ends.tolist() == one.ends.tolist()
+
+
 @given(TRICKY)
 def test_sentences_cover_tokens_in_order(s: str) -> None:
     toks = text.tokenize(s)
