@@ -13,6 +13,7 @@ LSH only proposes: every candidate is verified by alignment.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -124,26 +125,30 @@ def _repeated(flat_keys: np.ndarray) -> np.ndarray:
 _BAND_ENTRIES = 8_000_000
 
 
-def candidate_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int = 50) -> np.ndarray:
+def candidate_pairs(keys: np.ndarray | Sequence[np.ndarray], owners: np.ndarray,
+                    max_bucket: int = 50) -> np.ndarray:
     """Pairs of owners (articles) whose passages share a band bucket.
 
     Args:
-        keys: (n_passages, bands) uint64 band keys.
+        keys: (n_passages, bands) uint64 band keys, or the articles' own
+            (n_windows, bands) arrays in order (gathered a few bands at a time:
+            no copy of all the keys at once).
         owners: (n_passages,) article index of each passage, non-decreasing.
         max_bucket: see :class:`LSHParams`.
     Returns:
         (m, 2) int64 array of article pairs ``i < j``, sorted, unique.
     """
-    if keys.size == 0:
+    blocks = [keys] if isinstance(keys, np.ndarray) else [k for k in keys if len(k)]
+    if not blocks or blocks[0].size == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    # keys of different bands never equal: a few bands at a time bounds the memory
-    step = max(1, _BAND_ENTRIES // max(1, keys.shape[0]))
-    parts = [_band_pairs(keys[:, lo:lo + step], owners, max_bucket)
-             for lo in range(0, keys.shape[1], step)]
+    bands = blocks[0].shape[1]
+    step = max(1, _BAND_ENTRIES // max(1, len(owners)))
+    parts = [_band_pairs(np.concatenate([b[:, lo:lo + step] for b in blocks]), owners,
+                         max_bucket)
+             for lo in range(0, bands, step)]
     pairs = np.concatenate(parts)
     if len(pairs) == 0:
         return pairs
-    # each pair once, as (smaller, larger), without self pairs
     lo, hi = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
     return unique_pairs(np.stack([lo[lo != hi], hi[lo != hi]], axis=1))
 

@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -429,12 +429,13 @@ def _timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
 
 
 def lsh_candidates(profiles: Sequence[Profile], config: Config) -> np.ndarray:
-    """Article pairs sharing a passage bucket."""
+    """Article pairs sharing a passage bucket (the articles' band keys are read
+    a few bands at a time, never copied whole)."""
     keys = [p.band_keys for p in profiles]
     owners = np.repeat(np.arange(len(profiles)), [len(k) for k in keys])
     if len(owners) == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    return lsh_mod.candidate_pairs(np.concatenate(keys), owners, config.lsh.max_bucket)
+    return lsh_mod.candidate_pairs(keys, owners, config.lsh.max_bucket)
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -565,19 +566,18 @@ def scan_articles(
     seconds["profile"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    # The LSH buckets and the articles' nearest neighbours (numpy sorts and scipy
-    # products, which release the GIL) are found in a thread beside the passage
-    # keywords, a serial stage that leaves a core idle; the thread ends before the
-    # next process pool forks. "lsh" is the thread's LSH time, within "tfidf"'s.
+    vectors, _ = tfidf_mod.doc_vectors(doc_matrix(profiles)) if profiles else (None, None)
+    tfidf_pairs = (doc_candidates(vectors, config) if vectors is not None
+                   else np.zeros((0, 2), dtype=np.int64))
+    # The LSH buckets (numpy sorts, which release the GIL) are found in a thread
+    # beside the passage keywords, a serial stage that leaves a core idle; the
+    # thread ends before the next process pool forks. "lsh" is its own time,
+    # within "tfidf"'s. (The article neighbours come first, alone: their
+    # keyword ranking is the scan's largest transient at 100k articles.)
     with ThreadPoolExecutor(max_workers=1) as beside:
         lsh_job = beside.submit(_timed, lsh_candidates, profiles, config)
-        vectors, _ = tfidf_mod.doc_vectors(doc_matrix(profiles)) if profiles else (None, None)
-        doc_job = beside.submit(
-            lambda: doc_candidates(vectors, replace(config, workers=1))
-            if vectors is not None else np.zeros((0, 2), dtype=np.int64))
         windows = passage_windows(profiles, config)
         lsh_pairs, seconds["lsh"] = lsh_job.result()
-        tfidf_pairs = doc_job.result()
     passage_pairs = passage_pairs_of(windows, config)
     del windows
     seconds["tfidf"] = time.perf_counter() - t
