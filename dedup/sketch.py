@@ -113,25 +113,8 @@ def passage_signatures(
         (signatures, starts): a (n_windows, num_perm) uint32 array and the
         first shingle index of each window.
     """
-    n = len(shingles)
-    starts = window_starts(n, params.window, params.stride)
-    if n == 0:
-        return np.zeros((0, params.num_perm), dtype=np.uint32), starts
-    perm = permuted(shingles, params.num_perm, params.seed)
-    if len(starts) == 1:
-        return perm.min(axis=1)[None, :], starts
-    # min over each window = min of the stride-sized blocks it spans
-    cuts = unique(np.concatenate([starts, starts + params.window, [0]]))
-    cuts = cuts[cuts < n]
-    block_min = np.minimum.reduceat(perm, cuts, axis=1).T  # (n_blocks, num_perm)
-    first = np.searchsorted(cuts, starts)
-    last = np.searchsorted(cuts, np.minimum(starts + params.window, n)) - 1
-    out = block_min[first]
-    # a window spans a few blocks: one pass per extra block, windows spanning
-    # fewer blocks take their last block again (min is idempotent)
-    for w in range(1, int((last - first).max()) + 1):
-        np.minimum(out, block_min[np.minimum(first + w, last)], out=out)
-    return out, starts
+    signatures, _ = batch_signatures([shingles], params)
+    return signatures, window_starts(len(shingles), params.window, params.stride)
 
 
 #: Shingles whose permuted values one batch of :func:`batch_signatures` holds at
@@ -142,12 +125,15 @@ BATCH_SHINGLES = 1 << 16
 def batch_signatures(
     shingles: list[np.ndarray], params: SketchParams
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`passage_signatures` of several texts at once.
+    """The passage window signatures of several texts (:func:`passage_signatures`
+    of each, one after the other).
 
     Short texts have few shingles, so one text's signatures take many numpy
     calls for little work; here they are computed over the texts' shingles
     laid end to end (at most :data:`BATCH_SHINGLES` at a time, or one longer
-    text alone), with windows that never cross from one text into the next.
+    text alone), with windows that never cross from one text into the next:
+    a window's minimum is that of the blocks it spans, blocks breaking at every
+    window start and end.
 
     Returns:
         (signatures, counts): the texts' window signatures one after the other,
