@@ -29,7 +29,7 @@ from dedup.align import Alignment, Side, TokenSpans, align, match_score, refine
 from dedup.cluster import cluster
 from dedup.config import Config
 from dedup.model import Article, Match, Passage, Report, Skipped
-from dedup.text import segment_batch, token_spans, tokenize_batch, unique, unique_pairs
+from dedup.text import BATCH_CHARS, segment_batch, token_spans, tokenize_batch, unique, unique_pairs
 
 #: progress(stage, done, total) callback type.
 Progress = Callable[[str, int, int], None]
@@ -102,11 +102,24 @@ def profile(text: str, params: sketch_mod.SketchParams, bands: tuple[int, int]) 
 def profile_batch(texts: Sequence[str], params: sketch_mod.SketchParams,
                   bands: tuple[int, int]) -> list[Profile]:
     """The profiles of several texts. Short texts make many small numpy calls,
-    so what can be is computed over the texts laid end to end: tokens, feature
-    columns, term counts, passage signatures and band keys; sentences are found
-    text by text."""
-    if not texts:
-        return []
+    so what can be is computed over the texts laid end to end, up to
+    ``text.BATCH_CHARS`` characters at a time (a longer text alone): tokens,
+    feature columns, sentence ends, term counts, passage signatures and band
+    keys."""
+    out: list[Profile] = []
+    lo = 0
+    while lo < len(texts):
+        hi, size = lo + 1, len(texts[lo])
+        while hi < len(texts) and size + len(texts[hi]) <= BATCH_CHARS:
+            size += len(texts[hi])
+            hi += 1
+        out.extend(_profile_group(texts[lo:hi], params, bands))
+        lo = hi
+    return out
+
+
+def _profile_group(texts: Sequence[str], params: sketch_mod.SketchParams,
+                   bands: tuple[int, int]) -> list[Profile]:
     toks = tokenize_batch(texts)
     feats = _mapper().features_batch(texts, toks)
     sents = segment_batch(texts, toks)

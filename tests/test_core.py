@@ -81,15 +81,17 @@ def test_tokenize_batch_and_features_batch_equal_one_text_at_a_time(
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(texts=st.lists(st.one_of(ASCIIISH, TRICKY, st.just(WIRE_STORM)), max_size=6))
-def test_profile_batch_equals_one_profile_at_a_time(texts: list[str]) -> None:
+@given(texts=st.lists(st.one_of(ASCIIISH, TRICKY, st.just(WIRE_STORM)), max_size=6),
+       batch_chars=st.sampled_from([1, 200, 1 << 20]))
+def test_profile_batch_equals_one_profile_at_a_time(texts: list[str], batch_chars: int) -> None:
     """Every field of a profile is the same whatever texts share its batch."""
     from dedup import pipeline
 
     cfg = Config()
     bands = pipeline._bands(cfg)
     params = sketch.SketchParams(window=12, stride=5)  # several windows per text
-    batch = pipeline.profile_batch(texts, params, bands)
+    with patch.object(pipeline, "BATCH_CHARS", batch_chars):
+        batch = pipeline.profile_batch(texts, params, bands)
     for t, got in zip(texts, batch, strict=True):
         one = pipeline.profile(t, params, bands)
         for name in got.__dataclass_fields__:
