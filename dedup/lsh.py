@@ -142,6 +142,7 @@ def candidate_pairs(keys: np.ndarray | Sequence[np.ndarray], owners: np.ndarray,
     if not blocks or blocks[0].size == 0:
         return np.zeros((0, 2), dtype=np.int64)
     bands = blocks[0].shape[1]
+    # keys of different bands never equal: a few bands at a time bounds the memory
     step = max(1, _BAND_ENTRIES // max(1, len(owners)))
     parts = [_band_pairs(np.concatenate([b[:, lo:lo + step] for b in blocks]), owners,
                          max_bucket)
@@ -149,6 +150,7 @@ def candidate_pairs(keys: np.ndarray | Sequence[np.ndarray], owners: np.ndarray,
     pairs = np.concatenate(parts)
     if len(pairs) == 0:
         return pairs
+    # each pair once, as (smaller, larger), without self pairs
     lo, hi = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
     return unique_pairs(np.stack([lo[lo != hi], hi[lo != hi]], axis=1))
 

@@ -167,11 +167,13 @@ def sentence_terms_batch(
     total = int(n_sent.sum())
     rows = np.repeat(np.arange(total, dtype=np.int64),
                      np.concatenate([np.diff(tb) for tb in token_bounds]).astype(np.int64))
-    feats = np.concatenate(features) if len(features) else np.zeros(0, dtype=np.int64)
+    feats = np.concatenate(features)
     keep = feats >= 0
     key = rows[keep] * N_FEATURES + feats[keep]
     key.sort()
-    at = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if len(key) else key
+    first_of = np.ones(len(key), dtype=bool)
+    np.not_equal(key[1:], key[:-1], out=first_of[1:])
+    at = np.flatnonzero(first_of)
     uniq = key[at]
     counts = np.diff(at, append=len(key)).astype(np.float32)
     sent = uniq // N_FEATURES
