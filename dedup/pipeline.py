@@ -125,10 +125,15 @@ def _profile_group(texts: Sequence[str], params: sketch_mod.SketchParams,
     sents = segment_batch(texts, toks)
     terms = tfidf_mod.sentence_terms_batch(feats, [s.token_bounds for s in sents])
     doc_terms = _doc_terms(feats)
-    shingles = [sketch_mod.shingle_hashes(tk.hashes, params.shingle_size) for tk in toks]
+    hashes = [tk.hashes for tk in toks]
+    shingles = sketch_mod.shingle_hashes_batch(hashes, params.shingle_size)
+    # word bigrams (a text of one token has none)
+    bigrams = sketch_mod.shingle_hashes_batch([h if len(h) > 1 else h[:0] for h in hashes], 2)
     signatures, n_windows = sketch_mod.batch_signatures(shingles, params)
     keys = lsh_mod.band_keys(signatures, *bands)
     bounds = np.concatenate([[0], np.cumsum(n_windows)]).tolist()
+    shingle_sets = _shingle_sets(shingles)
+    quoted = quoted_shares(texts, [s.starts for s in sents], [s.ends for s in sents])
     out = []
     for k, text in enumerate(texts):
         lo, hi = bounds[k], bounds[k + 1]
@@ -136,7 +141,6 @@ def _profile_group(texts: Sequence[str], params: sketch_mod.SketchParams,
                else sketch_mod.minhash(shingles[k], params.num_perm, params.seed))
         indptr, cols, counts = terms[k]
         doc_cols, doc_counts = doc_terms[k]
-        shingle_set = unique((shingles[k] & np.uint64(0xFFFFFFFF)).astype(np.uint32))
         out.append(Profile(
             length=len(text),
             sent_starts=sents[k].starts,
@@ -146,15 +150,26 @@ def _profile_group(texts: Sequence[str], params: sketch_mod.SketchParams,
             counts=counts,
             doc_cols=doc_cols.astype(np.int32),
             doc_counts=doc_counts.astype(np.float32),
-            shingles=shingle_set,
+            shingles=shingle_sets[k],
             signature=sig,
             band_keys=keys[lo:hi],
             token_bounds=sents[k].token_bounds,
-            bigrams=sketch_mod.shingle_hashes(toks[k].hashes, 2) if len(toks[k]) > 1
-            else np.zeros(0, dtype=np.uint64),
-            quoted=quoted_share(text, sents[k].starts, sents[k].ends),
+            bigrams=bigrams[k],
+            quoted=quoted[k],
         ))
     return out
+
+
+def _shingle_sets(shingles: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Each text's distinct 32-bit shingle values (the low bits of its shingle
+    hashes), sorted, from one sort over the texts."""
+    owner = np.repeat(np.arange(len(shingles), dtype=np.uint64), [len(x) for x in shingles])
+    key = (owner << np.uint64(32)) | (np.concatenate(shingles) & np.uint64(0xFFFFFFFF))
+    key = unique(key)
+    cut = np.searchsorted(key >> np.uint64(32),
+                          np.arange(len(shingles) + 1, dtype=np.uint64)).tolist()
+    values = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    return [values[cut[k]:cut[k + 1]] for k in range(len(shingles))]
 
 
 def _doc_terms(feats: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -187,20 +202,38 @@ _IS_QUOTE[[ord(c) for c in _QUOTE_CHARS]] = True
 
 def quoted_share(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Share of each span's characters inside quotation marks (quotes paired in order)."""
-    if len(starts) == 0:
-        return np.zeros(0)
-    if not any(c in text for c in _QUOTE_CHARS):
-        return np.zeros(len(starts))
-    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return quoted_shares([text], [starts], [ends])[0]
+
+
+def quoted_shares(texts: Sequence[str], starts: Sequence[np.ndarray],
+                  ends: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """:func:`quoted_share` of several texts; those with a quotation mark are read
+    end to end, their marks paired text by text."""
+    out = [np.zeros(len(s)) for s in starts]
+    quoted = [k for k, t in enumerate(texts)
+              if len(starts[k]) and any(c in t for c in _QUOTE_CHARS)]
+    if not quoted:
+        return out
+    joined = "\n".join(texts[k] for k in quoted)
+    cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     marks = np.flatnonzero(_IS_QUOTE[np.minimum(cps, len(_IS_QUOTE) - 1)])
+    lengths = np.array([len(texts[k]) + 1 for k in quoted], dtype=np.int64)
+    offsets = np.cumsum(lengths) - lengths
+    # each text's marks pair in order: its 1st opens, 2nd closes, ...; an odd last is left
+    owner = np.searchsorted(offsets, marks, side="right") - 1
+    first_mark = np.searchsorted(owner, np.arange(len(quoted)))
+    rank = np.arange(len(marks)) - first_mark[owner]
+    per_text = np.bincount(owner, minlength=len(quoted))
+    paired = rank < per_text[owner] - per_text[owner] % 2
+    opens, closes = marks[paired & (rank % 2 == 0)], marks[paired & (rank % 2 == 1)]
     delta = np.zeros(len(cps) + 1, dtype=np.int64)
-    opens, closes = marks[0::2], marks[1::2]
-    opens = opens[: len(closes)]
     np.add.at(delta, opens, 1)
     np.add.at(delta, closes + 1, -1)
     inside = np.concatenate([[0], np.cumsum(np.cumsum(delta[:-1]) > 0)])
-    span = np.maximum(ends - starts, 1)
-    return (inside[ends] - inside[starts]) / span
+    for m, k in enumerate(quoted):
+        s, e = starts[k] + offsets[m], ends[k] + offsets[m]
+        out[k] = (inside[e] - inside[s]) / np.maximum(ends[k] - starts[k], 1)
+    return out
 
 
 def side_of(text: str, config: Config | None = None) -> Side:

@@ -63,6 +63,29 @@ def shingle_hashes(token_hashes: np.ndarray, k: int) -> np.ndarray:
     return h
 
 
+def shingle_hashes_batch(token_hashes: list[np.ndarray], k: int) -> list[np.ndarray]:
+    """:func:`shingle_hashes` of several texts: the k-grams of their token hashes
+    laid end to end, less those that cross from one text into the next."""
+    sizes = np.array([len(h) for h in token_hashes], dtype=np.int64)
+    out = [np.zeros(0, dtype=np.uint64)] * len(token_hashes)
+    long_enough = sizes >= k
+    for i in np.flatnonzero(~long_enough & (sizes > 0)).tolist():
+        out[i] = shingle_hashes(token_hashes[i], k)  # one shingle of all its tokens
+    if not long_enough.any():
+        return out
+    every = shingle_hashes(np.concatenate(token_hashes), k)
+    m = np.where(long_enough, sizes - k + 1, 0)
+    start = np.cumsum(sizes) - sizes
+    keep = np.repeat(start - (np.cumsum(m) - m), m) + np.arange(int(m.sum()))
+    cut = np.cumsum(m).tolist()
+    kept = every[keep]
+    lo = 0
+    for i in np.flatnonzero(long_enough).tolist():
+        out[i] = kept[lo:cut[i]]
+        lo = cut[i]
+    return out
+
+
 def fmix32(h: np.ndarray, copy: bool = True) -> np.ndarray:
     """MurmurHash3's 32-bit finalizer, as datasketch applies it before permuting
     (in place when ``copy`` is false and ``h`` is already uint32)."""

@@ -169,6 +169,19 @@ def test_signatures_equal_datasketch_minhash() -> None:
 
 
 @settings(max_examples=60, deadline=None)
+@given(sizes=st.lists(st.integers(0, 9), max_size=8), k=st.integers(1, 6),
+       seed=st.integers(0, 2**32 - 1))
+def test_shingle_hashes_batch_equals_one_text_at_a_time(sizes: list[int], k: int,
+                                                        seed: int) -> None:
+    """No shingle crosses from one text into the next; a text shorter than k
+    tokens keeps its one shingle of all its tokens."""
+    rng = np.random.default_rng(seed)
+    hashes = [rng.integers(0, 2**63, size=n, dtype=np.uint64) for n in sizes]
+    got = sketch.shingle_hashes_batch(hashes, k)
+    assert [g.tolist() for g in got] == [sketch.shingle_hashes(h, k).tolist() for h in hashes]
+
+
+@settings(max_examples=60, deadline=None)
 @given(sizes=st.lists(st.integers(0, 90), max_size=12), window=st.integers(4, 30),
        stride_share=st.floats(0.1, 1.0), batch=st.sampled_from([1, 50, 200, 1 << 16]),
        seed=st.integers(0, 2**32 - 1))
