@@ -122,7 +122,7 @@ def _repeated(flat_keys: np.ndarray) -> np.ndarray:
 
 
 #: Band keys handled at a time by :func:`candidate_pairs`.
-_BAND_ENTRIES = 8_000_000
+_BAND_ENTRIES = 4_000_000
 
 
 def candidate_pairs(keys: np.ndarray | Sequence[np.ndarray], owners: np.ndarray,

@@ -169,6 +169,27 @@ def test_signatures_equal_datasketch_minhash() -> None:
 
 
 @settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 30), c=st.integers(1, 40), m=st.integers(1, 8),
+       block=st.integers(1, 40), seed=st.integers(0, 2**32 - 1))
+def test_keep_top_terms_in_blocks_equals_all_at_once(n: int, c: int, m: int, block: int,
+                                                      seed: int) -> None:
+    """Ranking a few rows at a time (bounded memory) keeps the same terms, ties
+    included, as ranking every row at once."""
+    from dedup import tfidf
+
+    rng = np.random.default_rng(seed)
+    dense = (rng.random((n, c)) * (rng.random((n, c)) < 0.5)).astype(np.float32)
+    dense[rng.random((n, c)) < 0.1] = 0.5  # ties
+    mat = sp.csr_matrix(dense)
+    whole = tfidf.keep_top_terms(mat, m)
+    with patch.object(tfidf, "RANK_BLOCK", block):
+        part = tfidf.keep_top_terms(mat, m)
+    assert whole.indptr.tolist() == part.indptr.tolist()
+    assert whole.indices.tolist() == part.indices.tolist()
+    assert whole.data.tolist() == part.data.tolist()
+
+
+@settings(max_examples=60, deadline=None)
 @given(sizes=st.lists(st.integers(0, 9), max_size=8), k=st.integers(1, 6),
        seed=st.integers(0, 2**32 - 1))
 def test_shingle_hashes_batch_equals_one_text_at_a_time(sizes: list[int], k: int,
