@@ -124,7 +124,9 @@ def _profile_group(texts: Sequence[str], params: sketch_mod.SketchParams,
     feats = _mapper().features_batch(texts, toks)
     sents = segment_batch(texts, toks)
     terms = tfidf_mod.sentence_terms_batch(feats, [s.token_bounds for s in sents])
-    doc_terms = _doc_terms(feats)
+    # an article's term counts are those of one span holding all its tokens
+    doc_terms = tfidf_mod.sentence_terms_batch(
+        feats, [np.array([0, len(f)], dtype=np.int64) for f in feats])
     hashes = [tk.hashes for tk in toks]
     shingles = sketch_mod.shingle_hashes_batch(hashes, params.shingle_size)
     # word bigrams (a text of one token has none)
@@ -140,7 +142,7 @@ def _profile_group(texts: Sequence[str], params: sketch_mod.SketchParams,
         sig = (signatures[lo:hi].min(axis=0) if hi > lo
                else sketch_mod.minhash(shingles[k], params.num_perm, params.seed))
         indptr, cols, counts = terms[k]
-        doc_cols, doc_counts = doc_terms[k]
+        _, doc_cols, doc_counts = doc_terms[k]
         out.append(Profile(
             length=len(text),
             sent_starts=sents[k].starts,
@@ -170,28 +172,6 @@ def _shingle_sets(shingles: Sequence[np.ndarray]) -> list[np.ndarray]:
                           np.arange(len(shingles) + 1, dtype=np.uint64)).tolist()
     values = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     return [values[cut[k]:cut[k + 1]] for k in range(len(shingles))]
-
-
-def _doc_terms(feats: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Each text's distinct feature columns (stop words left out) and their counts,
-    from one sort over the texts."""
-    owner = np.repeat(np.arange(len(feats), dtype=np.int64), [len(f) for f in feats])
-    flat = np.concatenate(feats) if len(feats) else np.zeros(0, dtype=np.int64)
-    keep = flat >= 0
-    key = owner[keep] * tfidf_mod.N_FEATURES + flat[keep]
-    key.sort()
-    values, counts = _counted(key)
-    cut = np.searchsorted(values // tfidf_mod.N_FEATURES, np.arange(len(feats) + 1)).tolist()
-    cols = values % tfidf_mod.N_FEATURES
-    return [(cols[cut[k]:cut[k + 1]], counts[cut[k]:cut[k + 1]]) for k in range(len(feats))]
-
-
-def _counted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct values of a sorted array and how often each occurs."""
-    if len(values) == 0:
-        return values, np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
-    return values[starts], np.diff(np.append(starts, len(values)))
 
 
 _QUOTE_CHARS = "\"\u201c\u201d\u00ab\u00bb\u201e"
