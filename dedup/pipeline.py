@@ -29,7 +29,15 @@ from dedup.align import Alignment, Side, TokenSpans, align, match_score, refine
 from dedup.cluster import cluster
 from dedup.config import Config
 from dedup.model import Article, Match, Passage, Report, Skipped
-from dedup.text import BATCH_CHARS, segment_batch, token_spans, tokenize_batch, unique, unique_pairs
+from dedup.text import (
+    BATCH_CHARS,
+    end_to_end,
+    segment_batch,
+    token_spans,
+    tokenize_batch,
+    unique,
+    unique_pairs,
+)
 
 #: progress(stage, done, total) callback type.
 Progress = Callable[[str, int, int], None]
@@ -194,11 +202,9 @@ def quoted_shares(texts: Sequence[str], starts: Sequence[np.ndarray],
               if len(starts[k]) and any(c in t for c in _QUOTE_CHARS)]
     if not quoted:
         return out
-    joined = "\n".join(texts[k] for k in quoted)
+    joined, offsets = end_to_end(texts, quoted)
     cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     marks = np.flatnonzero(_IS_QUOTE[np.minimum(cps, len(_IS_QUOTE) - 1)])
-    lengths = np.array([len(texts[k]) + 1 for k in quoted], dtype=np.int64)
-    offsets = np.cumsum(lengths) - lengths
     # each text's marks pair in order: its 1st opens, 2nd closes, ...; an odd last is left
     owner = np.searchsorted(offsets, marks, side="right") - 1
     first_mark = np.searchsorted(owner, np.arange(len(quoted)))

@@ -277,6 +277,14 @@ def tokenize(text: str) -> Tokens:
     return Tokens(starts, ends, hashes)
 
 
+def end_to_end(texts: Sequence[str], which: Sequence[int]) -> tuple[str, np.ndarray]:
+    """The texts ``texts[k]`` for k in ``which`` laid end to end, a newline between
+    two (so no token, and no run of word characters, crosses from one into the
+    next), and where each starts in the result."""
+    lengths = np.array([len(texts[k]) + 1 for k in which], dtype=np.int64)
+    return "\n".join(texts[k] for k in which), np.cumsum(lengths) - lengths
+
+
 #: Characters of ASCII text that :func:`tokenize_batch` tokenizes at once.
 BATCH_CHARS = 1 << 20
 
@@ -307,12 +315,11 @@ def tokenize_batch(texts: Sequence[str]) -> list[Tokens]:
 
 
 def _tokenize_ascii_group(texts: Sequence[str], group: list[int], out: list[Tokens]) -> None:
-    chars, starts, ends = _ascii_spans("\n".join(texts[k] for k in group))
+    joined, offsets = end_to_end(texts, group)
+    chars, starts, ends = _ascii_spans(joined)
     if len(starts) == 0:
         return
     hashes = _poly_hash_plus1(_ASCII_LOWER1[chars], starts, ends)
-    lengths = np.array([len(texts[k]) + 1 for k in group], dtype=np.int64)
-    offsets = np.cumsum(lengths) - lengths
     cut = np.searchsorted(starts, np.append(offsets, len(chars) + 1)).tolist()
     for n, k in enumerate(group):
         lo, hi = cut[n], cut[n + 1]
@@ -477,9 +484,7 @@ def segment_batch(texts: Sequence[str], toks: Sequence[Tokens]) -> list[Sentence
     group = [k for k in range(len(texts)) if len(toks[k])]
     if not group:
         return out
-    joined = "\n".join(texts[k] for k in group) if len(group) > 1 else texts[group[0]]
-    lengths = np.array([len(texts[k]) + 1 for k in group], dtype=np.int64)
-    char_off = np.cumsum(lengths) - lengths
+    joined, char_off = end_to_end(texts, group)
     n_toks = np.array([len(toks[k]) for k in group], dtype=np.int64)
     tok_off = np.cumsum(n_toks) - n_toks
     every = Tokens(
