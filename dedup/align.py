@@ -111,6 +111,26 @@ class Side:
     def n_sentences(self) -> int:
         return len(self.starts)
 
+    # Python lists of per-sentence values, for the per-fragment checks (a list
+    # item is cheaper to read than a numpy scalar)
+    @cached_property
+    def start_list(self) -> list[int]:
+        return self.starts.tolist()  # type: ignore[no-any-return]
+
+    @cached_property
+    def end_list(self) -> list[int]:
+        return self.ends.tolist()  # type: ignore[no-any-return]
+
+    @cached_property
+    def quoted_list(self) -> list[float]:
+        return self.quoted.tolist()  # type: ignore[no-any-return]
+
+    def quoted_share(self, s0: int, s1: int) -> float:
+        """Mean quoted share of sentences s0..s1 (inclusive)."""
+        if s0 == s1:
+            return self.quoted_list[s0]
+        return float(self.quoted[s0 : s1 + 1].mean())
+
     # Derived once per side (a side is aligned with many others):
     @cached_property
     def rows(self) -> np.ndarray:
@@ -433,11 +453,18 @@ class _Aligner:
         self.seed_pairs = list(zip(self.si.tolist(), self.sj.tolist()))
 
     def fragments(self, max_gap: int) -> list[tuple[int, int, int, int, float, int]]:
-        """(i0, i1, j0, j1, similarity, n_seeds) for each validated group."""
+        """(i0, i1, j0, j1, similarity, n_seeds) for each validated group.
+
+        A group too short (or with too few seeds) for :meth:`accept` is left
+        out before its similarity is computed: its parts would be shorter still.
+        """
         out: list[tuple[int, int, int, int, float, int]] = []
         if len(self.si) == 0:
             return out
         si, sj = self.si.tolist(), self.sj.tolist()
+        a_starts, a_ends = self.a.start_list, self.a.end_list
+        b_starts, b_ends = self.b.start_list, self.b.end_list
+        min_chars, min_seeds = self.params.min_passage_chars, self.params.min_seeds
         ranks = list(range(len(si))), _ranks(sj, si)  # seeds come ordered by (i, j)
         todo = [(list(range(len(si))), max_gap)]
         while todo:
@@ -445,6 +472,9 @@ class _Aligner:
             for g in _cluster(si, sj, members, gap, ranks):
                 gi, gj = [si[k] for k in g], [sj[k] for k in g]
                 i0, i1, j0, j1 = min(gi), max(gi), min(gj), max(gj)
+                if len(g) < min_seeds or max(a_ends[i1] - a_starts[i0],
+                                             b_ends[j1] - b_starts[j0]) < min_chars:
+                    continue
                 sim = self.weights.range_similarity(i0, i1, j0, j1)
                 if sim >= self.params.min_passage_similarity:
                     out.append((i0, i1, j0, j1, sim, len(g)))
@@ -465,8 +495,8 @@ class _Aligner:
         criteria leave the answer open.
         """
         p = self.params
-        a_len = int(self.a.ends[i1] - self.a.starts[i0])
-        b_len = int(self.b.ends[j1] - self.b.starts[j0])
+        a_len = self.a.end_list[i1] - self.a.start_list[i0]
+        b_len = self.b.end_list[j1] - self.b.start_list[j0]
         if n < p.min_seeds or max(a_len, b_len) < p.min_passage_chars:
             return False
         # seeds of one pair are few (tens), so plain lists beat numpy calls here
@@ -475,8 +505,7 @@ class _Aligner:
         if chain >= 2:
             return sim >= p.chain_alt_similarity or \
                 self._bigrams(i0, i1, j0, j1)[1] >= p.chain_min_overlap
-        quoted = max(float(self.a.quoted[i0 : i1 + 1].mean()),
-                     float(self.b.quoted[j0 : j1 + 1].mean()))
+        quoted = max(self.a.quoted_share(i0, i1), self.b.quoted_share(j0, j1))
         if quoted > p.max_quoted or sim < min(p.single_similarity, p.long_single_similarity):
             return False
         shared, overlap = self._bigrams(i0, i1, j0, j1)
