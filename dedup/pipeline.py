@@ -279,7 +279,7 @@ def doc_candidates(vectors: sp.csr_matrix, config: Config) -> np.ndarray:
 
 def _cosine_range(bounds: tuple[int, int]) -> list[np.ndarray]:
     lo, hi = bounds
-    return [tfidf_mod.row_dots(_SHARED["padded"], _SHARED["a"][lo:hi], _SHARED["b"][lo:hi])]
+    return [tfidf_mod.row_dots(_SHARED["rows"], _SHARED["a"][lo:hi], _SHARED["b"][lo:hi])]
 
 
 #: Articles whose token offsets a verify process keeps (about 9 KB each for a news story).
@@ -389,7 +389,7 @@ def passage_pairs_of(windows: PassageWindows | None, config: Config) -> np.ndarr
     """Article pairs from :func:`passage_windows` (their exact cosines over the pool)."""
     if windows is None:
         return np.zeros((0, 2), dtype=np.int64)
-    shared = {"padded": tfidf_mod.padded_rows(windows.keys), "a": windows.a, "b": windows.b}
+    shared = {"rows": tfidf_mod.dot_rows(windows.keys), "a": windows.a, "b": windows.b}
     parts = _run_ranges(_cosine_range, len(windows.a), _workers(config), shared, "passages",
                         None, _POOL_MIN["passages"], step=_POOL_STEP["passages"])
     cosines = np.concatenate(parts) if parts else np.zeros(0)
