@@ -55,6 +55,7 @@ class Config:
         _in_range("tfidf.top_k", t.top_k, 0, 10_000)
         _in_range("tfidf.min_cosine", t.min_cosine, 0.0, 1.0)
         _in_range("tfidf.keywords", t.keywords, 1, 100_000)
+        _in_range("tfidf.keyword_max_articles", t.keyword_max_articles, 2, 10**12)
         _in_range("tfidf.passage_max_windows", t.passage_max_windows, 2, 10**12)
         _in_range("align.seed_cosine", a.seed_cosine, 0.0, 1.0)
         _in_range("align.seed_dice", a.seed_dice, 0.0, 1.0)

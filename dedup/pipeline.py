@@ -271,7 +271,8 @@ def doc_candidates(vectors: sp.csr_matrix, config: Config) -> np.ndarray:
     if n < 2 or params.top_k == 0:
         return np.zeros((0, 2), dtype=np.int64)
     keys = tfidf_mod.keep_top_terms(vectors, params.keywords)
-    shared = {"keys": keys, "keys_t": sp.csr_matrix(keys.T), "tfidf": params}
+    shared = {"keys": keys, "keys_t": tfidf_mod.product_columns(keys, params.keyword_max_articles),
+              "tfidf": params}
     parts = _run_ranges(_top_k_range, n, _workers(config), shared, "neighbours", None,
                         _POOL_MIN["neighbours"], step=_POOL_STEP["neighbours"])
     return tfidf_mod.sorted_pairs(parts)

@@ -44,6 +44,12 @@ class TfidfParams:
         top_k: Nearest neighbours kept per article.
         min_cosine: Candidates below this (keyword) cosine are dropped.
         keywords: Terms per article used to find candidates.
+        keyword_max_articles: Article keywords held by more than this many
+            articles stay in the keyword vectors but are left out of the
+            neighbours' products (cosines over the rarer keywords only), as
+            ``passage_max_windows`` for passages: at 100k generated articles
+            the products held 9,200 similarities per article, most of them
+            through such keywords (benchmarks/CALIBRATION.md).
         passage_sentences, passage_stride: Passage windows (in sentences).
         passage_top_k: Nearest passages (of other articles) kept per passage.
         passage_min_cosine: Passage candidates below this cosine are dropped.
@@ -62,6 +68,7 @@ class TfidfParams:
     top_k: int = 5
     min_cosine: float = 0.1
     keywords: int = 40
+    keyword_max_articles: int = 300
     passage_sentences: int = 3
     passage_stride: int = 2
     passage_top_k: int = 5
@@ -280,10 +287,23 @@ def top_k_pairs(
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
     keys = keep_top_terms(vectors, params.keywords)
-    keys_t = sp.csr_matrix(keys.T)
+    keys_t = product_columns(keys, params.keyword_max_articles)
     found = [top_k_block(keys, keys_t, lo, min(n, lo + chunk), params)
              for lo in range(0, n, chunk)]
     return sorted_pairs(found)
+
+
+def product_columns(keys: sp.csr_matrix, max_rows: int) -> sp.csr_matrix:
+    """The transpose of ``keys`` (keywords x articles) without the keywords
+    held by more than ``max_rows`` articles: ``keys @`` it is the cosine over
+    the rarer keywords."""
+    keys_t = sp.csr_matrix(keys.T)
+    held = np.diff(keys_t.indptr)
+    frequent = held > max_rows
+    if frequent.any():
+        keys_t.data[frequent.repeat(held)] = 0
+        keys_t.eliminate_zeros()
+    return keys_t
 
 
 def sorted_pairs(parts: list[np.ndarray]) -> np.ndarray:

@@ -839,6 +839,30 @@ def test_pooled_candidates_equal_the_single_process_forms(
     top = tfidf.top_k_pairs(vectors, one.tfidf)
     assert len(top) > 0
     assert np.array_equal(pipeline.doc_candidates(vectors, two), top)
+    # every keyword here is held by 40 articles or more: capped at 30, the
+    # neighbours come from fewer keywords, the pool and one process alike
+    capped = {**loose, "tfidf.keyword_max_articles": 30}
+    few = tfidf.top_k_pairs(vectors, Config(workers=1).with_overrides(**capped).tfidf)
+    assert not np.array_equal(few, top)
+    assert np.array_equal(
+        pipeline.doc_candidates(vectors, Config(workers=2).with_overrides(**capped)), few)
+
+
+def test_article_keywords_held_by_too_many_articles_bring_no_neighbours() -> None:
+    from dedup import tfidf
+
+    # keyword 0 is held by all five articles, keyword 1 by articles 0 and 1 only
+    vectors = sp.csr_matrix(np.array([[0.8, 0.6, 0, 0, 0],
+                                      [0.8, 0.6, 0, 0, 0],
+                                      [0.8, 0, 0.6, 0, 0],
+                                      [0.8, 0, 0, 0.6, 0],
+                                      [0.8, 0, 0, 0, 0.6]], dtype=np.float32))
+    held_by_five = tfidf.TfidfParams(keyword_max_articles=5)
+    assert len(tfidf.top_k_pairs(vectors, held_by_five)) == 10  # every pair
+    held_by_four = tfidf.TfidfParams(keyword_max_articles=4)
+    assert tfidf.top_k_pairs(vectors, held_by_four).tolist() == [[0, 1]]
+    columns = tfidf.product_columns(vectors, 4)  # keywords x articles, keyword 0 left out
+    assert columns.shape == (5, 5) and columns[0].nnz == 0 and columns.nnz == 5
 
 
 def test_passage_keys_in_chunks_equal_tfidf_transformer_over_all_windows() -> None:
