@@ -390,7 +390,7 @@ def passage_pairs_of(windows: PassageWindows | None, config: Config) -> np.ndarr
     """Article pairs from :func:`passage_windows` (their exact cosines over the pool)."""
     if windows is None:
         return np.zeros((0, 2), dtype=np.int64)
-    shared = {"rows": tfidf_mod.dot_rows(windows.keys), "a": windows.a, "b": windows.b}
+    shared = {"rows": tfidf_mod.rows_for_dots(windows.keys), "a": windows.a, "b": windows.b}
     parts = _run_ranges(_cosine_range, len(windows.a), _workers(config), shared, "passages",
                         None, _POOL_MIN["passages"], step=_POOL_STEP["passages"])
     cosines = np.concatenate(parts) if parts else np.zeros(0)

@@ -505,7 +505,7 @@ def candidate_window_pairs(keys: sp.csr_matrix, min_cosine: float,
     return pair_code // n, pair_code % n
 
 
-def dot_rows(keys: sp.csr_matrix) -> sp.csr_matrix:
+def rows_for_dots(keys: sp.csr_matrix) -> sp.csr_matrix:
     """``keys`` in the form :func:`row_dots` takes: float64 (a product of two
     float32 weights is exact in it), column indices sorted."""
     rows = sp.csr_matrix(keys, dtype=np.float64, copy=True)
@@ -515,7 +515,7 @@ def dot_rows(keys: sp.csr_matrix) -> sp.csr_matrix:
 
 def row_dots(rows: sp.csr_matrix, a: np.ndarray, b: np.ndarray,
              chunk: int = 200_000) -> np.ndarray:
-    """Dot products of rows ``a[i]`` and ``b[i]`` of ``rows`` (from :func:`dot_rows`).
+    """Dot products of rows ``a[i]`` and ``b[i]`` of ``rows`` (from :func:`rows_for_dots`).
 
     scipy's elementwise product of the two gathered row sets merges each pair's
     sorted columns in compiled code (about 3x faster than comparing every slot
@@ -571,4 +571,4 @@ def passage_pairs(
         return np.zeros((0, 2), dtype=np.int64)
     keys, owner = passage_keys(sentences, sent_owner, params)
     a, b = candidate_window_pairs(keys, params.passage_min_cosine, owner)
-    return top_passage_pairs(a, b, row_dots(dot_rows(keys), a, b), owner, params)
+    return top_passage_pairs(a, b, row_dots(rows_for_dots(keys), a, b), owner, params)

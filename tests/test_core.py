@@ -782,10 +782,10 @@ def test_candidate_window_pairs_hold_every_pair_that_reaches_the_cosine(
     want = {(i, j) for i, j in zip(*np.nonzero(dense >= threshold - 1e-6)) if i < j}
     assert want <= set(zip(a.tolist(), b.tolist()))
     # the exact cosines of the candidates are the dense products
-    dots = tfidf.row_dots(tfidf.dot_rows(keys), a, b, chunk=7)
+    dots = tfidf.row_dots(tfidf.rows_for_dots(keys), a, b, chunk=7)
     assert np.allclose(dots, dense[a, b], atol=1e-6)
     # the same values, to the last bit, whatever the chunk
-    assert np.array_equal(tfidf.row_dots(tfidf.dot_rows(keys), a, b), dots)
+    assert np.array_equal(tfidf.row_dots(tfidf.rows_for_dots(keys), a, b), dots)
 
 
 def test_same_group_pairs_are_every_two_equal_entries() -> None:
@@ -808,7 +808,7 @@ def test_passage_pairs_keep_each_windows_nearest_with_ties_to_the_lower_window()
     owner = np.arange(6)
     params = tfidf.TfidfParams(passage_top_k=2, passage_min_cosine=0.5)
     a, b = tfidf.candidate_window_pairs(keys, params.passage_min_cosine, owner)
-    pairs = tfidf.top_passage_pairs(a, b, tfidf.row_dots(tfidf.dot_rows(keys), a, b),
+    pairs = tfidf.top_passage_pairs(a, b, tfidf.row_dots(tfidf.rows_for_dots(keys), a, b),
                                     owner, params)
     # each of windows 0..4 keeps its two lowest equal neighbours: 0 and 1 (or 2),
     # so 2-3, 2-4 and 3-4 are never kept; window 5 is in no pair
