@@ -462,9 +462,6 @@ class _Aligner:
         if len(self.si) == 0:
             return out
         si, sj = self.si.tolist(), self.sj.tolist()
-        a_starts, a_ends = self.a.start_list, self.a.end_list
-        b_starts, b_ends = self.b.start_list, self.b.end_list
-        min_chars, min_seeds = self.params.min_passage_chars, self.params.min_seeds
         ranks = list(range(len(si))), _ranks(sj, si)  # seeds come ordered by (i, j)
         todo = [(list(range(len(si))), max_gap)]
         while todo:
@@ -472,8 +469,7 @@ class _Aligner:
             for g in _cluster(si, sj, members, gap, ranks):
                 gi, gj = [si[k] for k in g], [sj[k] for k in g]
                 i0, i1, j0, j1 = min(gi), max(gi), min(gj), max(gj)
-                if len(g) < min_seeds or max(a_ends[i1] - a_starts[i0],
-                                             b_ends[j1] - b_starts[j0]) < min_chars:
+                if not self._big_enough(i0, i1, j0, j1, len(g)):
                     continue
                 sim = self.weights.range_similarity(i0, i1, j0, j1)
                 if sim >= self.params.min_passage_similarity:
@@ -488,6 +484,13 @@ class _Aligner:
         # copied block) must not push out one that counts
         return _resolve_overlaps([f for f in self.fragments(max_gap) if self.accept(*f)])
 
+    def _big_enough(self, i0: int, i1: int, j0: int, j1: int, n: int) -> bool:
+        """Whether a group of ``n`` seeds over sentences i0..i1 and j0..j1 has
+        the seeds and the length (its longer side) that reuse needs."""
+        a_len = self.a.end_list[i1] - self.a.start_list[i0]
+        b_len = self.b.end_list[j1] - self.b.start_list[j0]
+        return n >= self.params.min_seeds and max(a_len, b_len) >= self.params.min_passage_chars
+
     def accept(self, i0: int, i1: int, j0: int, j1: int, sim: float, n: int) -> bool:
         """Whether a fragment is reuse rather than a shared topic or quote.
 
@@ -495,9 +498,7 @@ class _Aligner:
         criteria leave the answer open.
         """
         p = self.params
-        a_len = self.a.end_list[i1] - self.a.start_list[i0]
-        b_len = self.b.end_list[j1] - self.b.start_list[j0]
-        if n < p.min_seeds or max(a_len, b_len) < p.min_passage_chars:
+        if not self._big_enough(i0, i1, j0, j1, n):
             return False
         # seeds of one pair are few (tens), so plain lists beat numpy calls here
         inside = [(i, j) for i, j in self.seed_pairs if i0 <= i <= i1 and j0 <= j <= j1]
