@@ -64,7 +64,7 @@ def sketch_stages(texts: list[str]) -> float:
     bands = lsh.band_params(0.5, params.num_perm)
     t0 = time.perf_counter()
     toks = text.tokenize_batch(texts)
-    shingles = [sketch.shingle_hashes(t.hashes, params.shingle_size) for t in toks]
+    shingles = sketch.shingle_hashes_batch([t.hashes for t in toks], params.shingle_size)
     sigs, counts = sketch.batch_signatures(shingles, params)
     lsh.candidate_pairs(lsh.band_keys(sigs, *bands), np.repeat(np.arange(len(texts)), counts))
     return time.perf_counter() - t0
