@@ -32,15 +32,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
+from typing import Any
 
 import numpy as np
 
 from dedup.model import Passage, swapped_passages
 from dedup.text import sorted_member, unique
-
-#: Above this many sentence pairs, shared-term counts come from a sort, not a count over all pairs.
-_DENSE_LIMIT = 40_000
 
 
 @dataclass(frozen=True)
@@ -185,11 +183,6 @@ class Side:
         """1 + log of each entry's count."""
         return 1.0 + np.log(self.counts.astype(np.float64))
 
-    @cached_property
-    def n_terms(self) -> np.ndarray:
-        """Distinct terms per sentence."""
-        return np.diff(self.indptr).astype(np.float64)
-
 
 @dataclass(frozen=True)
 class Alignment:
@@ -228,84 +221,33 @@ class _Weights:
     The inverse sentence frequency comes from the sentences of the two texts
     alone. Dot products only need the terms both sides share; norms use every
     term. Each side keeps its weights in its own term space
-    (:attr:`Side.terms`); the shared terms are found by looking the shorter
-    sorted term list up in the longer (:func:`_shared`). Seeds are screened by
-    the Dice coefficient first (it needs no weights), so a pair with no
-    sentence pair over the Dice bar, the most common case among candidates,
-    never computes weights.
+    (:attr:`Side.terms`); ``a_to_b`` maps a's terms to b's.
 
-    Both measures come from a join of the two sides' entries on shared terms
-    (:meth:`_pairs`) rather than from (sentences x terms) matrix products: the
-    join holds only sentence pairs that share a term, typically a few
-    thousand where a product spans every sentence pair and shared term.
-    At these sizes a numpy call's overhead is much of its cost, hence ndarray
-    methods (``x.nonzero()[0]``, ``x.repeat``) over the module functions'
-    Python wrappers (``np.flatnonzero``, ``np.repeat``).
+    Seeds come from compiled loops (:mod:`dedup._kernels`) over the join of
+    the two sides' entries on shared terms: each sentence of a meets each
+    sentence of b holding one of its terms, once per shared term. The Dice
+    coefficient is screened first (it needs no weights), so a pair with no
+    sentence pair over the Dice bar, the most common case among candidates,
+    never computes weights; the cosine is then computed only for the
+    sentences of a that passed it.
     """
 
-    def __init__(self, a: Side, b: Side) -> None:
+    def __init__(self, a: Side, b: Side, params: AlignParams) -> None:
         self.a, self.b = a, b
-        self.na, self.nb = a.n_sentences, b.n_sentences
-        self.shared_a, self.shared_b = _shared(a.terms, b.terms)
         self._ranges: tuple[dict[tuple[int, int], tuple[np.ndarray, float]], ...] = ({}, {})
-
-    @cached_property
-    def _unit_weights(self) -> tuple[np.ndarray, np.ndarray]:
-        a, b = self.a, self.b
-        # sentence frequency over both texts, per term of each side
-        df_a = a.term_df.copy()
-        df_a[self.shared_a] += b.term_df[self.shared_b]
-        df_b = b.term_df.copy()
-        df_b[self.shared_b] = df_a[self.shared_a]
-        # isf of each frequency 1..n (fewer than the terms): one log per frequency
-        n = self.na + self.nb
-        isf = np.ones(n + 1)
-        isf[1:] += np.log(n / np.arange(1.0, n + 1))
-        return _unit_rows(a, isf[df_a][a.term_of]), _unit_rows(b, isf[df_b][b.term_of])
-
-    def _pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every (entry of a, entry of b) on a shared term, as positions in
-        :attr:`Side.by_term`, and the key ``i * nb + j`` of their sentences.
-
-        Term by term, each of the term's entries in a meets each of its
-        entries in b, so a sentence pair appears once per term it shares.
-        The a entries of shared terms are listed first, then each is repeated
-        once per b entry of its term: most work is per a entry, not per pair.
-        """
-        a, b = self.a, self.b
-        df_a, df_b = a.term_df[self.shared_a], b.term_df[self.shared_b]
-        shared = np.zeros(len(a.terms), dtype=bool)
-        shared[self.shared_a] = True
-        at_a = shared.repeat(a.term_df).nonzero()[0]
-        # each a entry, then the b entries of its term
-        per_a = df_b.repeat(df_a)
-        start = per_a.cumsum() - per_a
-        from_b = (b.term_ptr[self.shared_b].repeat(df_a) - start).repeat(per_a)
-        pos_b = np.arange(len(from_b)) + from_b
-        key = (a.rows_by_term[at_a] * self.nb).repeat(per_a) + b.rows_by_term[pos_b]
-        return at_a.repeat(per_a), pos_b, key
-
-    def seeds(self, params: AlignParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        z = np.zeros(0, dtype=np.int64)
-        if len(self.shared_a) == 0:
-            return z, z, np.zeros(0)
-        pos_a, pos_b, key = self._pairs()
-        # 1. Dice over term sets (no weights): shared terms of every sentence pair
-        keys, inter = _counts(key, self.na * self.nb)
-        ii, jj = np.divmod(keys, self.nb)
-        # both sentences hold the shared term, so the sum of their sizes is >= 2
-        hit = (2.0 * inter / (self.a.n_terms[ii] + self.b.n_terms[jj])
-               > params.seed_dice).nonzero()[0]
-        if len(hit) == 0:
-            return z, z, np.zeros(0)
-        keys, ii, jj = keys[hit], ii[hit], jj[hit]
-        # 2. tf-isf cosine of those sentence pairs only, from their term pairs
-        on = _among(key, keys, self.na * self.nb)
-        w_a, w_b = self._unit_weights
-        cos_v = np.bincount(keys.searchsorted(key[on]), minlength=len(keys),
-                            weights=w_a[self.a.by_term[pos_a[on]]] * w_b[self.b.by_term[pos_b[on]]])
-        ok = cos_v > params.seed_cosine
-        return ii[ok], jj[ok], cos_v[ok]
+        if len(a.cols) == 0 or len(b.cols) == 0:
+            z = np.zeros(0, dtype=np.int64)
+            self.si = self.sj = self.shared_a = self.shared_b = z
+            self.scos = np.zeros(0)
+            self.unit_weights = (self.scos, self.scos)
+            return
+        (self.si, self.sj, self.scos, a_to_b, w_a, w_b) = _kernels().seeds(
+            a.terms, a.indptr, a.term_of, a.term_df, a.log_tf,
+            b.terms, b.indptr, b.term_of, b.term_df, b.log_tf, b.term_ptr, b.rows_by_term,
+            b.by_term, _isf(a.n_sentences + b.n_sentences), params.seed_dice, params.seed_cosine)
+        self.shared_a = (a_to_b >= 0).nonzero()[0]
+        self.shared_b = a_to_b[self.shared_a]
+        self.unit_weights = (w_a, w_b)  # empty when there are no seeds
 
     def range_similarity(self, i0: int, i1: int, j0: int, j1: int) -> float:
         """Cosine of the summed sentence vectors of a's sentences i0..i1 and
@@ -324,59 +266,44 @@ class _Weights:
         if found is None:
             side = (self.a, self.b)[k]
             lo, hi = int(side.indptr[r0]), int(side.indptr[r1 + 1])
-            v = np.bincount(side.term_of[lo:hi], weights=self._unit_weights[k][lo:hi],
+            v = np.bincount(side.term_of[lo:hi], weights=self.unit_weights[k][lo:hi],
                             minlength=len(side.terms))
             found = self._ranges[k][r0, r1] = v, math.sqrt(v @ v)
         return found
 
 
-def _shared(ta: np.ndarray, tb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Indices in ``ta`` and in ``tb`` (sorted, distinct) of their common values.
-
-    The shorter list is looked up in the longer (a binary search per value).
-    """
-    if len(tb) < len(ta):
-        in_b, in_a = _shared(tb, ta)
-        return in_a, in_b
-    pos = tb.searchsorted(ta)
-    in_a = (tb.take(pos, mode="clip") == ta).nonzero()[0]
-    return in_a, pos[in_a]
+_KERNELS: Any = None
 
 
-def _counts(key: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct values of ``key`` (all in [0, n_keys)), sorted, and how often each occurs.
+def _kernels() -> Any:
+    """:mod:`dedup._kernels`, imported (and numba with it) on first use."""
+    global _KERNELS
+    if _KERNELS is None:
+        from dedup import _kernels as k
 
-    A count over every possible key is cheapest for small pairs of texts;
-    above :data:`_DENSE_LIMIT` keys a sort of the occurring ones is.
-    """
-    if n_keys <= _DENSE_LIMIT:
-        count = np.bincount(key, minlength=n_keys)
-        keys = (count != 0).nonzero()[0]  # a bool array's nonzero is the fast one
-        return keys, count[keys]
-    # 32-bit keys sort about twice as fast as 64-bit ones
-    key = np.sort(key.astype(np.int32) if n_keys <= 2**31 else key)
-    first = np.concatenate(([True], key[1:] != key[:-1])).nonzero()[0]
-    return key[first].astype(np.int64), np.diff(np.append(first, len(key)))
+        _KERNELS = k
+    return _KERNELS
 
 
-def _among(key: np.ndarray, keys: np.ndarray, n_keys: int) -> np.ndarray:
-    """Indices of the values of ``key`` that are in ``keys`` (sorted, distinct,
-    all in [0, n_keys)): by a flag per possible key below :data:`_DENSE_LIMIT`
-    keys, else by a binary search."""
-    if n_keys <= _DENSE_LIMIT:
-        flag = np.zeros(n_keys, dtype=bool)
-        flag[keys] = True
-        return flag[key].nonzero()[0]
-    return sorted_member(key, keys).nonzero()[0]
+def load_kernels() -> None:
+    """Compile the seeding kernels in this process (or load them from numba's
+    cache) by seeding one sentence against itself, so that processes forked
+    after it inherit them instead of each compiling its own."""
+    one = np.ones(1, dtype=np.int64)
+    side = Side(length=1, starts=one - 1, ends=one, indptr=np.array([0, 1]),
+                cols=np.zeros(1, dtype=np.int32), counts=np.ones(1, dtype=np.float32),
+                token_bounds=np.array([0, 1]), bigrams=np.zeros(0, dtype=np.uint64),
+                quoted=np.zeros(1))
+    seeds(side, side, AlignParams())
 
 
-def _unit_rows(side: Side, isf: np.ndarray) -> np.ndarray:
-    """Weights (1 + log tf) * isf of a side's entries, each sentence of unit length.
-
-    Both factors are at least 1, so a sentence with an entry has a positive norm.
-    """
-    w = side.log_tf * isf
-    return w / np.sqrt(np.bincount(side.rows, weights=w * w))[side.rows]
+@lru_cache(maxsize=1024)
+def _isf(n: int) -> np.ndarray:
+    """Inverse sentence frequency 1 + log(n / df) of each df in 1..n (index df; read-only)."""
+    isf = np.ones(n + 1)
+    isf[1:] += np.log(n / np.arange(1.0, n + 1))
+    isf.flags.writeable = False
+    return isf
 
 
 def seeds(a: Side, b: Side, params: AlignParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -385,10 +312,8 @@ def seeds(a: Side, b: Side, params: AlignParams) -> tuple[np.ndarray, np.ndarray
     Returns:
         (i, j, cosine): sentence indices in a and b, and their cosine.
     """
-    if len(a.cols) == 0 or len(b.cols) == 0:
-        z = np.zeros(0, dtype=np.int64)
-        return z, z, np.zeros(0)
-    return _Weights(a, b).seeds(params)
+    w = _Weights(a, b, params)
+    return w.si, w.sj, w.scos
 
 
 def _split(group: list[int], rank: list[int], key: list[int], other: list[int],
@@ -448,8 +373,8 @@ def _cluster(si: list[int], sj: list[int], members: list[int], max_gap: int,
 class _Aligner:
     def __init__(self, a: Side, b: Side, params: AlignParams) -> None:
         self.a, self.b, self.params = a, b, params
-        self.weights = _Weights(a, b)
-        self.si, self.sj, self.scos = self.weights.seeds(params)
+        self.weights = _Weights(a, b, params)
+        self.si, self.sj, self.scos = self.weights.si, self.weights.sj, self.weights.scos
         self.seed_pairs = list(zip(self.si.tolist(), self.sj.tolist()))
 
     def fragments(self, max_gap: int) -> list[tuple[int, int, int, int, float, int]]:

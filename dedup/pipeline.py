@@ -25,7 +25,15 @@ from dedup import lsh as lsh_mod
 from dedup import sketch as sketch_mod
 from dedup import tfidf as tfidf_mod
 from dedup import wire as wire_mod
-from dedup.align import Alignment, Side, TokenSpans, align, match_score, refine
+from dedup.align import (
+    Alignment,
+    Side,
+    TokenSpans,
+    align,
+    load_kernels,
+    match_score,
+    refine,
+)
 from dedup.cluster import cluster
 from dedup.config import Config
 from dedup.model import Article, Match, Passage, Report, Skipped
@@ -424,6 +432,8 @@ def align_pairs(
         rank = np.empty(len(ids), dtype=np.int64)
         rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
         flips = rank[pairs[:, 0]] > rank[pairs[:, 1]]
+    if len(pairs):
+        load_kernels()
     return _run_ranges(_align_range, len(pairs), _workers(config),
                        {"profiles": profiles, "pairs": pairs, "align": config.align,
                         "texts": texts, "flips": flips}, "verify", progress, 100)

@@ -1,0 +1,163 @@
+"""Compiled loops (numba) for alignment's seeding, its costliest step.
+
+Seeding joins two texts on the terms they share: every sentence of one meets
+every sentence of the other that holds a shared term, once per term. Done with
+numpy, that join is a dozen array calls per pair of texts, each over a few
+thousand entries, and the pair's arrays are built, sorted and counted several
+times; a plain loop compiled by numba visits each entry pair once, in the same
+order, so it gives the same numbers bit for bit (every sum is taken in the order
+the numpy version took it: terms ascending within a sentence pair).
+
+Imported on first use (:func:`dedup.align.seeds`), so that commands that never
+align do not pay numba's import. The compiled code is cached on disk
+(``cache=True``), and a forked worker inherits what its parent compiled.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def seeds(a_terms: np.ndarray, a_indptr: np.ndarray, a_term_of: np.ndarray, a_term_df: np.ndarray,
+          a_log_tf: np.ndarray, b_terms: np.ndarray, b_indptr: np.ndarray, b_term_of: np.ndarray,
+          b_term_df: np.ndarray, b_log_tf: np.ndarray, b_term_ptr: np.ndarray,
+          b_rows_by_term: np.ndarray, b_by_term: np.ndarray, isf: np.ndarray, dice: float,
+          cosine: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                  np.ndarray]:
+    """Seed sentence pairs of a and b (see :class:`dedup.align._Weights`).
+
+    Returns (i, j, cosine) of the pairs over both bars, ordered by (i, j); for
+    each term of a its index in b's terms (or -1); and both sides' unit weights
+    per entry (empty when no sentence pair passes the Dice bar: then no pair is
+    a seed and the weights are never needed).
+    """
+    a_to_b = shared_terms(a_terms, b_terms)
+    none = np.zeros(0, np.int64)
+    hit = dice_rows(a_indptr, a_term_of, a_to_b, b_indptr, b_term_ptr, b_rows_by_term, dice)
+    rows = hit.nonzero()[0]
+    if len(rows) == 0:
+        return none, none, np.zeros(0), a_to_b, np.zeros(0), np.zeros(0)
+    # sentence frequency over both texts, per term of each side
+    df_a = a_term_df.copy()
+    df_b = b_term_df.copy()
+    for t in range(len(a_to_b)):
+        if a_to_b[t] >= 0:
+            df_a[t] += b_term_df[a_to_b[t]]
+            df_b[a_to_b[t]] = df_a[t]
+    w_a = unit_weights(a_indptr, a_term_of, a_log_tf, df_a, isf)
+    w_b = unit_weights(b_indptr, b_term_of, b_log_tf, df_b, isf)
+    ii, jj, cos = seed_pairs(rows, a_indptr, a_term_of, w_a, a_to_b, b_indptr, b_term_ptr,
+                             b_rows_by_term, b_by_term, w_b, dice, cosine)
+    return ii, jj, cos, a_to_b, w_a, w_b
+
+
+@njit(cache=True, nogil=True)
+def shared_terms(a_terms: np.ndarray, b_terms: np.ndarray) -> np.ndarray:
+    """For each term of a (sorted, distinct), its index in b's terms, or -1."""
+    a_to_b = np.full(len(a_terms), -1, np.int64)
+    x = y = 0
+    while x < len(a_terms) and y < len(b_terms):
+        if a_terms[x] < b_terms[y]:
+            x += 1
+        elif a_terms[x] > b_terms[y]:
+            y += 1
+        else:
+            a_to_b[x] = y
+            x += 1
+            y += 1
+    return a_to_b
+
+
+@njit(cache=True, nogil=True)
+def unit_weights(indptr: np.ndarray, term_of: np.ndarray, log_tf: np.ndarray,
+                 df: np.ndarray, isf: np.ndarray) -> np.ndarray:
+    """Weight (1 + log tf) * isf of each entry, each sentence scaled to unit length.
+
+    ``df`` is each term's sentence frequency over both texts, ``isf`` the inverse
+    sentence frequency of each frequency. Both factors are at least 1, so a
+    sentence with an entry has a positive norm.
+    """
+    w = np.empty(len(log_tf))
+    for s in range(len(indptr) - 1):
+        total = 0.0
+        for e in range(indptr[s], indptr[s + 1]):
+            w[e] = log_tf[e] * isf[df[term_of[e]]]
+            total += w[e] * w[e]
+        norm = math.sqrt(total)
+        for e in range(indptr[s], indptr[s + 1]):
+            w[e] = w[e] / norm
+    return w
+
+
+@njit(cache=True, nogil=True)
+def dice_rows(a_indptr: np.ndarray, a_term_of: np.ndarray, a_to_b: np.ndarray,
+              b_indptr: np.ndarray, b_term_ptr: np.ndarray, b_rows_by_term: np.ndarray,
+              dice: float) -> np.ndarray:
+    """Whether each sentence of a has a sentence of b whose Dice coefficient
+    over their term sets exceeds ``dice``."""
+    nb = len(b_indptr) - 1
+    count = np.zeros(nb, np.int64)
+    touched = np.empty(nb, np.int64)
+    hit = np.zeros(len(a_indptr) - 1, np.bool_)
+    for i in range(len(a_indptr) - 1):
+        n_touched = 0
+        for e in range(a_indptr[i], a_indptr[i + 1]):
+            t = a_to_b[a_term_of[e]]
+            if t < 0:
+                continue
+            for p in range(b_term_ptr[t], b_term_ptr[t + 1]):
+                j = b_rows_by_term[p]
+                if count[j] == 0:
+                    touched[n_touched] = j
+                    n_touched += 1
+                count[j] += 1
+        size_i = a_indptr[i + 1] - a_indptr[i]
+        for k in range(n_touched):
+            j = touched[k]
+            if 2.0 * count[j] / (size_i + b_indptr[j + 1] - b_indptr[j]) > dice:
+                hit[i] = True
+            count[j] = 0
+    return hit
+
+
+@njit(cache=True, nogil=True)
+def seed_pairs(rows: np.ndarray, a_indptr: np.ndarray, a_term_of: np.ndarray, w_a: np.ndarray,
+               a_to_b: np.ndarray, b_indptr: np.ndarray, b_term_ptr: np.ndarray,
+               b_rows_by_term: np.ndarray, b_by_term: np.ndarray, w_b: np.ndarray,
+               dice: float, cosine: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sentence pairs (i in ``rows``, any j) over both bars, ordered by (i, j):
+    Dice coefficient over ``dice`` and tf-isf cosine over ``cosine``."""
+    nb = len(b_indptr) - 1
+    count = np.zeros(nb, np.int64)
+    dot = np.zeros(nb)
+    touched = np.empty(nb, np.int64)
+    out_i, out_j, out_c = [], [], []
+    for i in rows:
+        n_touched = 0
+        for e in range(a_indptr[i], a_indptr[i + 1]):
+            t = a_to_b[a_term_of[e]]
+            if t < 0:
+                continue
+            w = w_a[e]
+            for p in range(b_term_ptr[t], b_term_ptr[t + 1]):
+                j = b_rows_by_term[p]
+                if count[j] == 0:
+                    touched[n_touched] = j
+                    n_touched += 1
+                count[j] += 1
+                dot[j] += w * w_b[b_by_term[p]]
+        size_i = a_indptr[i + 1] - a_indptr[i]
+        for j in np.sort(touched[:n_touched]):
+            if (2.0 * count[j] / (size_i + b_indptr[j + 1] - b_indptr[j]) > dice
+                    and dot[j] > cosine):
+                out_i.append(i)
+                out_j.append(j)
+                out_c.append(dot[j])
+            count[j] = 0
+            dot[j] = 0.0
+    return (np.array(out_i, dtype=np.int64), np.array(out_j, dtype=np.int64),
+            np.array(out_c, dtype=np.float64))
