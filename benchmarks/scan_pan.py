@@ -2,6 +2,7 @@
 detection, speed and memory, with a plain datasketch pipeline timed beside it.
 
     python -m benchmarks.scan_pan [CORPUS_DIR] [--json] [--no-baseline] [--workers N]
+                                  [--set KEY=VALUE ...]
 
 Reported:
 - pair recall per level: a listed pair counts as found when the scan reports a
@@ -90,14 +91,15 @@ def datasketch_plain(texts: list[str]) -> float:
     return time.perf_counter() - t0
 
 
-def run(corpus: Path, workers: int | None, baseline: bool) -> dict[str, Any]:
+def run(corpus: Path, workers: int | None, baseline: bool,
+        settings: list[str] | None = None) -> dict[str, Any]:
     import dedup
 
     articles, levels = load(corpus)
     texts = [a.text for a in articles]
     mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
     t0 = time.perf_counter()
-    report = dedup.scan(articles, dedup.Config(workers=workers))
+    report = dedup.scan(articles, dedup.Config(workers=workers).with_settings(settings or []))
     wall = time.perf_counter() - t0
     found = {(m.a, m.b) for m in report.matches}
     per_level = {}
@@ -107,6 +109,7 @@ def run(corpus: Path, workers: int | None, baseline: bool) -> dict[str, Any]:
                            "share": round(hits / len(pairs), 4) if pairs else None}
     result: dict[str, Any] = {
         "corpus": str(corpus),
+        "settings": settings or [],
         "articles": len(articles),
         "megabytes": round(mb, 1),
         "scan_seconds": round(wall, 2),
@@ -146,11 +149,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--set", dest="settings", action="append", default=[],
+                        metavar="KEY=VALUE", help="a setting, as dedup scan --set takes it")
     args = parser.parse_args(argv)
     if not (args.corpus / "src").is_dir():
         print(f"scan_pan: {args.corpus}: not a PAN corpus (no src/ folder)", file=sys.stderr)
         return 2
-    result = run(args.corpus, args.workers, not args.no_baseline)
+    result = run(args.corpus, args.workers, not args.no_baseline, args.settings)
     print(json.dumps(result, indent=2) if args.json else table(result))
     return 0
 
