@@ -1031,6 +1031,29 @@ def jsonl(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
+def test_cli_index_keeps_the_settings_it_was_built_with(tmp_path: Path,
+                                                       planted: list[Article]) -> None:
+    # an index made under other defaults (here three-sentence passage windows)
+    # goes on with them when later commands do not name them
+    db = tmp_path / "old.db"
+    wires = write_corpus(tmp_path / "wires", [a for a in planted if a.id.endswith("-wire")])
+    copies = write_corpus(tmp_path / "copies", [a for a in planted
+                                                 if a.id in ("cars-local", "other-2")])
+    first = runner.invoke(index_app, ["add", "--db", str(db), str(wires), "--workers", "1",
+                                      "--set", "tfidf.passage_sentences=3"])
+    assert first.exit_code == 0, first.output
+    later = runner.invoke(index_app, ["add", "--db", str(db), str(copies), "--workers", "1"])
+    assert later.exit_code == 0, later.output
+    found = {r["id"]: [m["id"] for m in r["matches"]] for r in jsonl(later.stdout)}
+    assert found == {"cars-local.txt": ["cars-wire.txt"], "other-2.txt": []}
+    with Index.open(db) as index:
+        assert index.settings["tfidf.passage_sentences"] == "3"
+    clash = runner.invoke(index_app, ["query", "--db", str(db), str(copies),
+                                      "--set", "tfidf.passage_sentences=2"])
+    assert clash.exit_code == 2
+    assert "tfidf.passage_sentences=3 (now 2)" in clash.stderr
+
+
 def test_cli_add_query_stats_export(tmp_path: Path, planted: list[Article]) -> None:
     db = tmp_path / "crawl.db"
     wires = write_corpus(tmp_path / "wires", [a for a in planted if a.id.endswith("-wire")])

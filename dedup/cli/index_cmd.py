@@ -28,6 +28,7 @@ from dedup.config import Config
 from dedup.errors import DedupError, InputError
 from dedup.index import Index, add, export, parse_duration, prune, query, stats
 from dedup.index.ops import BatchResult
+from dedup.index.store import with_pinned
 from dedup.model import Skipped
 from dedup.pipeline import collect
 
@@ -116,7 +117,12 @@ def _batch(paths: list[Path], db: Path, output: Path | None, max_chars: int, id_
     """Read the batch, match it (and with ``write`` add it), write the report."""
     verb = "add" if write else "query"
     try:
-        config = Config(workers=workers, max_chars=max_chars).with_settings(settings or [])
+        config = Config(workers=workers, max_chars=max_chars)
+        if db.is_file():
+            # an index keeps the settings it was built with; --set may only repeat them
+            with Index.open(db, lock_timeout=lock_timeout) as existing:
+                config = with_pinned(config, existing.settings)
+        config = config.with_settings(settings or [])
         for path in paths:
             if not path.exists():
                 raise InputError(f"{path}: no such file or directory")

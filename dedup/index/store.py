@@ -453,6 +453,27 @@ def pinned_settings(config: Config) -> dict[str, str]:
     return {k: str(v) for k, v in values.items()}
 
 
+def with_pinned(config: Config, settings: dict[str, str]) -> Config:
+    """``config`` with the values of an index's pinned ``settings`` (those that are
+    settings of a :class:`~dedup.config.Config`; ``lsh.bands`` and the like are
+    derived, and checked on open): an index keeps the settings it was built with
+    when the defaults change.
+
+    Example:
+        >>> with_pinned(Config(), {"tfidf.passage_sentences": "3", "lsh.bands": "16"}
+        ...             ).tfidf.passage_sentences
+        3
+    """
+    known = []
+    for name, value in sorted(settings.items()):
+        try:
+            config.with_settings([f"{name}={value}"])
+        except ConfigError:
+            continue
+        known.append(f"{name}={value}")
+    return config.with_settings(known)
+
+
 def settings_in(meta: dict[str, str]) -> dict[str, str]:
     """The pinned settings held in an index's ``meta`` values (``setting.*``)."""
     return {k[len("setting."):]: v for k, v in meta.items() if k.startswith("setting.")}
