@@ -1150,7 +1150,10 @@ def test_cli_usage_and_input_errors(tmp_path: Path, args: list[str], message: st
 def test_cli_settings_mismatch_is_one_line(tmp_path: Path) -> None:
     db = tmp_path / "crawl.db"
     Index.open(db, CONFIG.with_overrides(**{"sketch.shingle_size": 4}), create=True).close()
-    result = runner.invoke(index_app, ["query", "--db", str(db), str(ALASKA)])
+    # the file's value is taken when not named; naming another is refused
+    assert runner.invoke(index_app, ["query", "--db", str(db), str(ALASKA)]).exit_code == 0
+    result = runner.invoke(index_app, ["query", "--db", str(db), str(ALASKA),
+                                       "--set", "sketch.shingle_size=5"])
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
     assert "sketch.shingle_size=4 (now 5)" in result.stderr
