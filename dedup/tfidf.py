@@ -69,10 +69,10 @@ class TfidfParams:
     min_cosine: float = 0.1
     keywords: int = 40
     keyword_max_articles: int = 300
-    passage_sentences: int = 3
+    passage_sentences: int = 2
     passage_stride: int = 2
     passage_top_k: int = 5
-    passage_min_cosine: float = 0.3
+    passage_min_cosine: float = 0.26
     passage_keywords: int = 12
     passage_max_df: float = 0.01
     passage_max_windows: int = 2000
@@ -353,6 +353,22 @@ def window_matrix(sent_owner: np.ndarray, size: int, stride: int) -> tuple[sp.cs
     return ind, sent_owner[w_start]
 
 
+#: A passage keyword may be held by this many windows whatever ``passage_max_df``:
+#: in a scan of a few dozen articles the share alone would leave only terms of one or
+#: two windows, none that five copies of one story share.
+MIN_KEYWORD_WINDOWS = 100
+
+
+def max_keyword_windows(share: float, n_windows: int) -> int:
+    """Most windows a passage keyword may be held by, of ``n_windows`` (``passage_max_df``).
+
+    Example:
+        >>> max_keyword_windows(0.01, 150), max_keyword_windows(0.01, 1_000_000)
+        (100, 10000)
+    """
+    return max(MIN_KEYWORD_WINDOWS, int(share * n_windows))
+
+
 def passage_keys(
     sentences: sp.csr_matrix, sent_owner: np.ndarray, params: TfidfParams,
     chunk: int = 200_000,
@@ -376,7 +392,7 @@ def passage_keys(
         df += np.bincount(sp.csr_matrix(ind[lo:hi] @ sentences).indices, minlength=n_feat)
     # TfidfTransformer's idf (smooth_idf) from the corpus-wide frequencies
     idf = np.log((1.0 + n_win) / (1.0 + df)) + 1.0
-    max_df = max(2, int(params.passage_max_df * n_win))
+    max_df = max_keyword_windows(params.passage_max_df, n_win)
     capped = max_df > params.passage_max_windows
     parts = []
     for lo, hi in spans:

@@ -724,7 +724,7 @@ def _passage_tfidf(index: Index, profiles: Sequence[Profile], config: Config,
                         owner_term[0] % tfidf_mod.N_FEATURES, owner_term[1].astype(np.int64))
     col_df = _lookup(terms, df, counts.indices)
     weights = sp.csr_matrix(_weighted(counts, _idf(col_df, n_total)), dtype=np.float32)
-    max_df = max(2, int(params.passage_max_df * n_total))
+    max_df = tfidf_mod.max_keyword_windows(params.passage_max_df, n_total)
     if index.params.passage_max_postings is not None:
         max_df = max(2, min(max_df, index.params.passage_max_postings))
     weights.data[col_df > max_df] = 0
