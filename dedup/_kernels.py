@@ -94,6 +94,32 @@ def unit_weights(indptr: np.ndarray, term_of: np.ndarray, log_tf: np.ndarray,
 
 
 @njit(cache=True, nogil=True)
+def join_row(i: int, a_indptr: np.ndarray, a_term_of: np.ndarray, a_to_b: np.ndarray,
+             b_term_ptr: np.ndarray, b_rows_by_term: np.ndarray, b_by_term: np.ndarray,
+             w_a: np.ndarray | None, w_b: np.ndarray, count: np.ndarray, dot: np.ndarray,
+             touched: np.ndarray) -> int:
+    """Sentence i of a against every sentence of b holding one of its terms:
+    adds to ``count[j]`` the terms they share and, when weights are given
+    (``w_a`` not None: numba compiles the two cases apart), to ``dot[j]`` the
+    products of their weights, term by term in a's order. The sentences of b
+    met are listed in ``touched``; returns how many."""
+    n_touched = 0
+    for e in range(a_indptr[i], a_indptr[i + 1]):
+        t = a_to_b[a_term_of[e]]
+        if t < 0:
+            continue
+        for p in range(b_term_ptr[t], b_term_ptr[t + 1]):
+            j = b_rows_by_term[p]
+            if count[j] == 0:
+                touched[n_touched] = j
+                n_touched += 1
+            count[j] += 1
+            if w_a is not None:
+                dot[j] += w_a[e] * w_b[b_by_term[p]]
+    return n_touched
+
+
+@njit(cache=True, nogil=True)
 def dice_rows(a_indptr: np.ndarray, a_term_of: np.ndarray, a_to_b: np.ndarray,
               b_indptr: np.ndarray, b_term_ptr: np.ndarray, b_rows_by_term: np.ndarray,
               dice: float) -> np.ndarray:
@@ -102,19 +128,11 @@ def dice_rows(a_indptr: np.ndarray, a_term_of: np.ndarray, a_to_b: np.ndarray,
     nb = len(b_indptr) - 1
     count = np.zeros(nb, np.int64)
     touched = np.empty(nb, np.int64)
+    none = np.zeros(0)
     hit = np.zeros(len(a_indptr) - 1, np.bool_)
     for i in range(len(a_indptr) - 1):
-        n_touched = 0
-        for e in range(a_indptr[i], a_indptr[i + 1]):
-            t = a_to_b[a_term_of[e]]
-            if t < 0:
-                continue
-            for p in range(b_term_ptr[t], b_term_ptr[t + 1]):
-                j = b_rows_by_term[p]
-                if count[j] == 0:
-                    touched[n_touched] = j
-                    n_touched += 1
-                count[j] += 1
+        n_touched = join_row(i, a_indptr, a_term_of, a_to_b, b_term_ptr, b_rows_by_term,
+                             b_rows_by_term, None, none, count, none, touched)
         size_i = a_indptr[i + 1] - a_indptr[i]
         for k in range(n_touched):
             j = touched[k]
@@ -137,19 +155,8 @@ def seed_pairs(rows: np.ndarray, a_indptr: np.ndarray, a_term_of: np.ndarray, w_
     touched = np.empty(nb, np.int64)
     out_i, out_j, out_c = [], [], []
     for i in rows:
-        n_touched = 0
-        for e in range(a_indptr[i], a_indptr[i + 1]):
-            t = a_to_b[a_term_of[e]]
-            if t < 0:
-                continue
-            w = w_a[e]
-            for p in range(b_term_ptr[t], b_term_ptr[t + 1]):
-                j = b_rows_by_term[p]
-                if count[j] == 0:
-                    touched[n_touched] = j
-                    n_touched += 1
-                count[j] += 1
-                dot[j] += w * w_b[b_by_term[p]]
+        n_touched = join_row(i, a_indptr, a_term_of, a_to_b, b_term_ptr, b_rows_by_term,
+                             b_by_term, w_a, w_b, count, dot, touched)
         size_i = a_indptr[i + 1] - a_indptr[i]
         for j in np.sort(touched[:n_touched]):
             if (2.0 * count[j] / (size_i + b_indptr[j + 1] - b_indptr[j]) > dice
