@@ -54,9 +54,10 @@ class TfidfParams:
         passage_top_k: Nearest passages (of other articles) kept per passage.
         passage_min_cosine: Passage candidates below this cosine are dropped.
         passage_keywords: Terms per passage used to find candidates.
-        passage_max_df: Terms found in more than this share of passages are not
-            used to find candidates (they would cost a quadratic number of
-            products and tell little).
+        passage_max_df: Terms found in more than this share of passages (and in
+            more than :data:`MIN_KEYWORD_WINDOWS`) are not used to find
+            candidates (they would cost a quadratic number of products and
+            tell little).
         passage_max_windows: Keywords found in more than this many passages
             stay in the passage vectors but are left out of the products
             (cosines over the rarer keywords only). The relative limit alone

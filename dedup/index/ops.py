@@ -61,7 +61,7 @@ generation differs:
 * the limits of :class:`~dedup.index.store.IndexParams`, which keep the cost
   of a batch from growing with the index: passage keywords found in more than
   ``passage_max_postings`` stored windows are dropped (a scan drops those in
-  more than ``tfidf.passage_max_df`` of its windows or more than
+  more than ``tfidf.passage_max_df`` of its windows (at least 100) or more than
   ``tfidf.passage_max_windows``; with the defaults the same limits, the index
   using the value pinned in its file), and article keywords held by more than
   ``doc_max_postings`` stored articles are not looked up.
