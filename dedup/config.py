@@ -57,6 +57,9 @@ class Config:
         _in_range("tfidf.keywords", t.keywords, 1, 100_000)
         _in_range("tfidf.keyword_max_articles", t.keyword_max_articles, 2, 10**12)
         _in_range("tfidf.passage_max_windows", t.passage_max_windows, 2, 10**12)
+        if t.near_copy_group == 1 or t.near_copy_group < 0:
+            raise ConfigError("tfidf.near_copy_group must be 0 (no second pass) or at "
+                              f"least 2, got {t.near_copy_group!r}")
         _in_range("align.seed_cosine", a.seed_cosine, 0.0, 1.0)
         _in_range("align.seed_dice", a.seed_dice, 0.0, 1.0)
         _in_range("align.max_gap", a.max_gap, 0, 1000)

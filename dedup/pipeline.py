@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 from threadpoolctl import threadpool_limits
 
 from dedup import lsh as lsh_mod
@@ -481,6 +482,70 @@ def lsh_candidates(profiles: Sequence[Profile], config: Config) -> np.ndarray:
     return lsh_mod.candidate_pairs(keys, owners, config.lsh.max_bucket)
 
 
+#: Share of an article's shingles found in the longest article of its LSH
+#: component for the two to count as copies of one story (trimmed copies and
+#: copies wrapped in local paragraphs are inside the full story).
+NEAR_COPY_CONTAINMENT = 0.8
+
+
+def near_copy_hosts(profiles: Sequence[Profile], ids: Sequence[str], lsh_pairs: np.ndarray,
+                    min_group: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The articles left when every story run by ``min_group`` articles or more
+    keeps only its longest copy (its host), and those hosts, by index (sorted);
+    None when no story is run that often.
+
+    A story's copies are the members of a component of the LSH candidate graph
+    whose shingles are at least :data:`NEAR_COPY_CONTAINMENT` inside the
+    component's host, its longest article (then smallest id): what the
+    component is does not depend on the order of the articles, nor does its host.
+    """
+    n = len(profiles)
+    if min_group < 2 or len(lsh_pairs) == 0:
+        return None
+    graph = sp.coo_matrix((np.ones(len(lsh_pairs)), (lsh_pairs[:, 0], lsh_pairs[:, 1])),
+                          shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    sizes = np.bincount(label)
+    by_label = np.argsort(label, kind="stable")  # each component's members together
+    start = np.cumsum(sizes) - sizes
+    drop = np.zeros(n, dtype=bool)
+    hosts = []
+    for comp in (sizes >= min_group).nonzero()[0].tolist():
+        members = by_label[start[comp] : start[comp] + sizes[comp]].tolist()
+        host = min(members, key=lambda k: (-profiles[k].length, ids[k]))
+        hs = profiles[host].shingles
+        copies = [k for k in members if len(profiles[k].shingles) and len(np.intersect1d(
+            profiles[k].shingles, hs, assume_unique=True))
+            >= NEAR_COPY_CONTAINMENT * len(profiles[k].shingles)]
+        if len(copies) >= min_group:
+            drop[copies] = True
+            drop[host] = False
+            hosts.append(host)
+    if not hosts:
+        return None
+    return (~drop).nonzero()[0], np.array(sorted(hosts), dtype=np.int64)
+
+
+def near_copy_candidates(profiles: Sequence[Profile], ids: Sequence[str], lsh_pairs: np.ndarray,
+                         config: Config) -> np.ndarray:
+    """The nearest articles of each story run by many articles (``tfidf.near_copy_group``),
+    by keyword cosine with the story counted once (:func:`near_copy_hosts`):
+    its copies' own frequency puts the story's words over the keyword limits,
+    so that a rewrite of it meets none of them among the article and passage
+    neighbours. Each host's nearest articles and each article's nearest hosts
+    (:func:`dedup.tfidf.host_pairs`), pairs of indices into ``profiles``; none
+    when no story is run that often. The pairs with the host are enough: a
+    rewrite's match with it joins the copies' cluster through the passages
+    they share on it (:mod:`dedup.cluster`)."""
+    found = near_copy_hosts(profiles, ids, lsh_pairs, config.tfidf.near_copy_group)
+    if found is None:
+        return np.zeros((0, 2), dtype=np.int64)
+    keep, hosts = found
+    vectors, _ = tfidf_mod.doc_vectors(doc_matrix([profiles[k] for k in keep]))
+    pairs = tfidf_mod.host_pairs(vectors, np.searchsorted(keep, hosts), config.tfidf)
+    return keep[pairs]
+
+
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """Exact Jaccard similarity of two sorted unique shingle arrays."""
     if len(a) == 0 and len(b) == 0:
@@ -623,9 +688,10 @@ def scan_articles(
         lsh_pairs, seconds["lsh"] = lsh_job.result()
     passage_pairs = passage_pairs_of(windows, config)
     del windows
+    near_pairs = near_copy_candidates(profiles, ids, lsh_pairs, config)
     seconds["tfidf"] = time.perf_counter() - t
 
-    found = [p for p in (lsh_pairs, tfidf_pairs, passage_pairs) if len(p)]
+    found = [p for p in (lsh_pairs, tfidf_pairs, passage_pairs, near_pairs) if len(p)]
     pairs = unique_pairs(np.concatenate(found)) if found \
         else np.zeros((0, 2), dtype=np.int64)
 
@@ -667,6 +733,7 @@ def scan_articles(
         "candidates_lsh": int(len(lsh_pairs)),
         "candidates_tfidf": int(len(tfidf_pairs)),
         "candidates_passages": int(len(passage_pairs)),
+        "candidates_near_copies": int(len(near_pairs)),
         "candidates": int(len(pairs)),
         "matches": len(matches),
         "clusters": len(clusters),

@@ -64,6 +64,13 @@ class TfidfParams:
             grows with the corpus, and the products with its square: at 100k
             articles (a million windows) it let terms in 10,000 windows
             through. 1,000 is the relative limit at 100,000 windows.
+        near_copy_group: A story run by this many articles or more (near-copies:
+            each article's shingles mostly found in the longest of them) is
+            also counted once: the article and passage neighbours are found a
+            second time over the corpus with only the longest copy of each such
+            group. The copies' own frequency puts the story's words over the
+            keyword limits above, so a rewrite of it would meet none of them.
+            0: no second pass.
     """
 
     top_k: int = 5
@@ -77,6 +84,7 @@ class TfidfParams:
     passage_keywords: int = 12
     passage_max_df: float = 0.01
     passage_max_windows: int = 2000
+    near_copy_group: int = 10
 
 
 class FeatureMapper:
@@ -272,6 +280,32 @@ def top_k_block(keys: sp.csr_matrix, keys_t: sp.csr_matrix, lo: int, hi: int,
     order, rank = _rank_in_rows(rows, sims.data)
     sel = order[rank < params.top_k]
     return np.stack([rows[sel], cols[sel]], axis=1)
+
+
+def host_pairs(vectors: sp.csr_matrix, hosts: np.ndarray, params: TfidfParams) -> np.ndarray:
+    """Each host's ``top_k`` nearest articles and each article's ``top_k``
+    nearest hosts by keyword cosine (as :func:`top_k_pairs`, over the products
+    with the hosts' columns only).
+
+    Returns:
+        (m, 2) int64 array of pairs ``i < j``, sorted, unique.
+    """
+    if len(hosts) == 0 or vectors.shape[0] < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    keys = keep_top_terms(vectors, params.keywords)
+    keys_t = product_columns(keys, params.keyword_max_articles)
+    sims = sp.coo_matrix(keys @ keys_t[:, hosts])  # articles x hosts
+    rows, cols = sims.row.astype(np.int64), hosts[sims.col]
+    ok = (sims.data >= params.min_cosine) & (rows != cols)
+    rows, cols, vals = rows[ok], cols[ok], sims.data[ok]
+    found = []
+    for a, b in ((rows, cols), (cols, rows)):  # by article, then by host
+        by = np.lexsort((b, a))
+        a, b, v = a[by], b[by], vals[by]
+        order, rank = _rank_in_rows(a, v)
+        sel = order[rank < params.top_k]
+        found.append(np.stack([a[sel], b[sel]], axis=1))
+    return sorted_pairs(found)
 
 
 def top_k_pairs(

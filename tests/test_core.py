@@ -686,6 +686,11 @@ def test_config_validation_messages() -> None:
     with pytest.raises(ConfigError, match=r"align.max_gap must be in \[0, 1000\], got -1"):
         Config().with_overrides(**{"align.max_gap": -1})
     assert Config().with_overrides(**{"align.max_gap": 3}).align.max_gap == 3
+    for bad in (1, -2):
+        with pytest.raises(ConfigError, match=r"tfidf.near_copy_group must be 0 \(no second "
+                                              rf"pass\) or at least 2, got {bad}"):
+            Config().with_overrides(**{"tfidf.near_copy_group": bad})
+    assert Config().with_overrides(**{"tfidf.near_copy_group": 0}).tfidf.near_copy_group == 0
 
 
 def test_settings_from_the_command_line_take_the_type_of_the_setting() -> None:
@@ -847,6 +852,31 @@ def test_article_keywords_held_by_too_many_articles_bring_no_neighbours() -> Non
     assert tfidf.top_k_pairs(vectors, held_by_four).tolist() == [[0, 1]]
     columns = tfidf.product_columns(vectors, 4)  # keywords x articles, keyword 0 left out
     assert columns.shape == (5, 5) and columns[0].nnz == 0 and columns.nnz == 5
+
+
+def test_host_pairs_are_the_top_k_by_article_and_by_host() -> None:
+    from dedup import tfidf
+
+    rng = np.random.default_rng(3)
+    dense = rng.random((30, 12)) * (rng.random((30, 12)) < 0.3)
+    vectors = sp.csr_matrix(dense / np.maximum(np.linalg.norm(dense, axis=1, keepdims=True),
+                                               1e-9), dtype=np.float32)
+    hosts = np.array([2, 7, 19])
+    params = tfidf.TfidfParams(top_k=3, min_cosine=0.05, keywords=12)
+    keys = tfidf.keep_top_terms(vectors, params.keywords)
+    sims = (keys @ keys.T).toarray()
+    expected = set()
+    for i in range(30):  # each article's nearest hosts
+        ranked = sorted((h for h in hosts.tolist() if h != i and sims[i, h] >= 0.05),
+                        key=lambda h: -sims[i, h])
+        expected |= {tuple(sorted((i, h))) for h in ranked[:3]}
+    for h in hosts.tolist():  # each host's nearest articles
+        ranked = sorted((i for i in range(30) if i != h and sims[i, h] >= 0.05),
+                        key=lambda i: -sims[i, h])
+        expected |= {tuple(sorted((i, h))) for i in ranked[:3]}
+    found = tfidf.host_pairs(vectors, hosts, params)
+    assert {tuple(p) for p in found.tolist()} == expected
+    assert len(tfidf.host_pairs(vectors, np.zeros(0, dtype=np.int64), params)) == 0
 
 
 def test_passage_keys_in_chunks_equal_tfidf_transformer_over_all_windows() -> None:

@@ -31,6 +31,56 @@ def test_alaska_summit_one_cluster_of_the_reuters_story_and_its_rewrite() -> Non
     assert report.wire == {"001_941e012609fbccd2.txt": "Reuters"}
 
 
+def _syndicated(n_copies: int) -> list[Article]:
+    """The alaska-summit Reuters story (001) run by ``n_copies`` outlets, each
+    trimming it from the bottom, with its rewrite (004) and the three
+    independent reports of the event."""
+    texts = {p.name: p.read_text(encoding="utf-8") for p in sorted(ALASKA.glob("*.txt"))}
+    paras = [p for p in texts.pop("001_941e012609fbccd2.txt").split("\n") if p.strip()]
+    half = len(paras) // 2
+    copies = [Article(f"copy{k:03d}", "\n".join(paras[: half + k % (len(paras) - half + 1)]))
+              for k in range(n_copies)]
+    return copies + [Article(name, text) for name, text in texts.items()]
+
+
+def test_rewrite_of_a_story_run_by_many_outlets_joins_their_cluster() -> None:
+    articles = _syndicated(40)
+    report = dedup.scan(articles, dedup.Config(workers=1))
+    story = [c for c in report.clusters if "copy000" in c.members]
+    assert len(story) == 1
+    assert story[0].members == tuple(sorted(
+        [f"copy{k:03d}" for k in range(40)] + ["004_ae504191b61293c9.txt"]))
+    assert report.stats["candidates_near_copies"] > 0
+    # without the pass over the story counted once, the rewrite meets no copy:
+    # the story's words are in over 100 passage windows and 40 of 44 articles
+    off = dedup.scan(articles, dedup.Config(workers=1).with_settings(["tfidf.near_copy_group=0"]))
+    assert not any("004_ae504191b61293c9.txt" in (m.a, m.b) for m in off.matches)
+    assert off.stats["candidates_near_copies"] == 0
+
+
+def test_near_copy_hosts_do_not_depend_on_the_order_of_the_articles() -> None:
+    from dedup import pipeline
+
+    articles = _syndicated(12)
+    config = dedup.Config(workers=1)
+    found = []
+    for order in (articles, articles[::-1]):
+        profiles = pipeline.profiles_of([a.text for a in order], config)
+        ids = [a.id for a in order]
+        kept = pipeline.near_copy_hosts(profiles, ids, pipeline.lsh_candidates(profiles, config),
+                                        10)
+        assert kept is not None
+        keep, hosts = kept
+        # the host is the longest copy (the whole story), then the smallest id
+        longest = max(len(a.text) for a in articles if a.id.startswith("copy"))
+        assert all(len(order[h].text) == longest for h in hosts.tolist())
+        found.append((sorted(ids[k] for k in keep.tolist()), [ids[h] for h in hosts.tolist()]))
+    assert found[0] == found[1]
+    assert len(found[0][0]) == 12 + 4 - 11  # the copies but one dropped
+    assert pipeline.near_copy_hosts(profiles, ids, pipeline.lsh_candidates(profiles, config),
+                                    13) is None
+
+
 def test_planted_families_cluster_exactly(planted_articles: list[Article]) -> None:
     dated = [
         Article(a.id, a.text, published="2024-06-04T09:00:00Z" if a.id.startswith("wire/")

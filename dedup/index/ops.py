@@ -57,6 +57,11 @@ generation differs:
 * LSH buckets over ``lsh.max_bucket``: a scan links a chain and a star over the
   final bucket; the index links all pairs while a bucket is small, then the
   first and last member;
+* a story run by ``tfidf.near_copy_group`` articles or more: a scan also looks
+  for the nearest articles of its longest copy with the story counted once
+  (:func:`dedup.pipeline.near_copy_candidates`), so that a rewrite of a story
+  syndicated that widely still meets it; the index does not (yet): its
+  keyword statistics count every copy;
 * keyword weights are stored quantized to 1/32767;
 * the limits of :class:`~dedup.index.store.IndexParams`, which keep the cost
   of a batch from growing with the index: passage keywords found in more than
