@@ -66,11 +66,12 @@ class TfidfParams:
             through. 1,000 is the relative limit at 100,000 windows.
         near_copy_group: A story run by this many articles or more (near-copies:
             each article's shingles mostly found in the longest of them) is
-            also counted once: the article and passage neighbours are found a
-            second time over the corpus with only the longest copy of each such
-            group. The copies' own frequency puts the story's words over the
-            keyword limits above, so a rewrite of it would meet none of them.
-            0: no second pass.
+            also counted once: article keyword vectors are computed again over
+            the corpus with only the longest copy of each such group, and that
+            copy is paired with its nearest articles (and each article with its
+            nearest such copies, :func:`host_pairs`). The copies' own frequency
+            puts the story's words over the keyword limits above, so a rewrite
+            of it would meet none of them. 0: no second pass.
     """
 
     top_k: int = 5
