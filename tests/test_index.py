@@ -29,6 +29,7 @@ from typer.testing import CliRunner
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from benchmarks.generate import DEFAULT_PAN_DIR
 from dedup import pipeline
 from dedup.cli.index_cmd import index_app
 from dedup.config import Config
@@ -559,6 +560,10 @@ def test_a_roundup_of_two_stories_sits_in_both_clusters(tmp_path: Path) -> None:
     assert asked["other-0"].cluster is None
 
 
+@pytest.mark.skipif(
+    not (DEFAULT_PAN_DIR / "05-summary-obfuscation" / "pairs").is_file(),
+    reason="the PAN 2013 training corpus is not available",
+)
 def test_order_of_articles_and_batches_does_not_matter(tmp_path: Path) -> None:
     # 300 generated articles (merged copies, rewrites, same-topic negatives):
     # shuffled, the scan gives the same matches and clusters, and so does an
