@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from typing import Any
 from unittest.mock import patch
 
 import numpy as np
@@ -100,6 +101,40 @@ def test_profile_batch_equals_one_profile_at_a_time(texts: list[str], batch_char
                 assert x.dtype == y.dtype and x.shape == y.shape and np.array_equal(x, y), name
             else:
                 assert x == y, name
+
+
+def _same_profiles(got: list[Any], want: list[Any]) -> None:
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        for name in w.__dataclass_fields__:
+            x, y = getattr(g, name), getattr(w, name)
+            if isinstance(y, np.ndarray):
+                assert x.dtype == y.dtype and x.shape == y.shape and np.array_equal(x, y), name
+            else:
+                assert x == y, name
+
+
+def test_profiles_from_the_pool_equal_those_of_one_process() -> None:
+    """Workers send their profiles packed (a few arrays per range); unpacked they
+    are the same arrays, empty and one-word texts among them."""
+    from dedup import pipeline
+
+    texts = [WIRE_STORM, "", WIRE_BANK, "a", "Hello.", WIRE_STORM[:300]] * 30
+    one = pipeline.profiles_of(texts, Config(workers=1))
+    _same_profiles(pipeline.profiles_of(texts, Config(workers=2)), one)
+    _same_profiles(pipeline.unpack_profiles(pipeline.pack_profiles(one)), one)
+
+
+def test_packed_profiles_keep_arrays_whose_dtypes_differ() -> None:
+    from dataclasses import replace
+
+    from dedup import pipeline
+
+    profiles = pipeline.profiles_of([WIRE_STORM, WIRE_BANK], Config(workers=1))
+    odd = [profiles[0], replace(profiles[1], quoted=profiles[1].quoted.astype(np.float32))]
+    packed = pipeline.pack_profiles(odd)
+    assert isinstance(packed[1]["quoted"], list) and isinstance(packed[1]["cols"], tuple)
+    _same_profiles(pipeline.unpack_profiles(packed), odd)
 
 
 PIECES = st.lists(st.sampled_from(["Mr.", "Dr", " ", "\n", "\n \n", "said", "Storm", "hit",
