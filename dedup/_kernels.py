@@ -168,3 +168,65 @@ def seed_pairs(rows: np.ndarray, a_indptr: np.ndarray, a_term_of: np.ndarray, w_
             dot[j] = 0.0
     return (np.array(out_i, dtype=np.int64), np.array(out_j, dtype=np.int64),
             np.array(out_c, dtype=np.float64))
+
+
+@njit(cache=True, nogil=True)
+def dice_screen(row_ptr: np.ndarray, cols: np.ndarray, art_rows: np.ndarray, xs: np.ndarray,
+                ys: np.ndarray, dice: float, head: np.ndarray) -> np.ndarray:
+    """Whether each pair of texts ``(xs[k], ys[k])`` has a sentence pair whose
+    Dice coefficient over their term sets exceeds ``dice``: the first test of
+    seeding (:func:`dice_rows`), for many pairs in one call. A pair without one
+    has no seeds, and most candidate pairs have none.
+
+    The texts are sentences in CSR layout, laid end to end: text x has
+    sentences ``art_rows[x]:art_rows[x + 1]``, sentence s the terms
+    ``cols[row_ptr[s]:row_ptr[s + 1]]`` (distinct). ``head`` is scratch of one
+    entry per term, all -1 (and so again on return). The terms of the second
+    text are chained by term through ``head`` (no sort, no term index), and
+    each sentence of the first walks the chains of its terms; the counts, and
+    so the answer, are those of :func:`dice_rows`.
+    """
+    n_most = 1
+    for x in range(len(art_rows) - 1):
+        n_most = max(n_most, row_ptr[art_rows[x + 1]] - row_ptr[art_rows[x]],
+                     art_rows[x + 1] - art_rows[x])
+    nxt = np.empty(n_most, np.int32)
+    sent_of = np.empty(n_most, np.int32)
+    count = np.zeros(n_most, np.int64)
+    touched = np.empty(n_most, np.int64)
+    out = np.zeros(len(xs), np.bool_)
+    for k in range(len(xs)):
+        x, y = xs[k], ys[k]
+        b0, b1 = art_rows[y], art_rows[y + 1]
+        eb0 = row_ptr[b0]
+        for s in range(b0, b1):  # chain b's entries by term
+            for e in range(row_ptr[s], row_ptr[s + 1]):
+                t = cols[e]
+                nxt[e - eb0] = head[t]
+                head[t] = e - eb0
+                sent_of[e - eb0] = s - b0
+        hit = False
+        for i in range(art_rows[x], art_rows[x + 1]):
+            size_i = row_ptr[i + 1] - row_ptr[i]
+            n_touched = 0
+            for e in range(row_ptr[i], row_ptr[i + 1]):
+                p = head[cols[e]]
+                while p >= 0:
+                    j = sent_of[p]
+                    if count[j] == 0:
+                        touched[n_touched] = j
+                        n_touched += 1
+                    count[j] += 1
+                    p = nxt[p]
+            for q in range(n_touched):
+                j = touched[q]
+                size_j = row_ptr[b0 + j + 1] - row_ptr[b0 + j]
+                if 2.0 * count[j] / (size_i + size_j) > dice:
+                    hit = True
+                count[j] = 0
+            if hit:
+                break
+        out[k] = hit
+        for e in range(row_ptr[b0], row_ptr[b1]):  # leave head as it was
+            head[cols[e]] = -1
+    return out

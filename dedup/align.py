@@ -212,7 +212,8 @@ class Alignment:
                          else swapped_passages(self.sentence_passages))
 
 
-_EMPTY = Alignment((), 0.0, 0.0, 0.0)
+#: The alignment of a pair with no reused passage.
+EMPTY_ALIGNMENT = _EMPTY = Alignment((), 0.0, 0.0, 0.0)
 
 
 class _Weights:

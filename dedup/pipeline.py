@@ -28,9 +28,11 @@ from dedup import sketch as sketch_mod
 from dedup import tfidf as tfidf_mod
 from dedup import wire as wire_mod
 from dedup.align import (
+    EMPTY_ALIGNMENT,
     Alignment,
     Side,
     TokenSpans,
+    _kernels,
     align,
     load_kernels,
     match_score,
@@ -354,6 +356,32 @@ def _token_spans(kept: dict[int, TokenSpans], texts: Sequence[str], k: int) -> T
     return found
 
 
+_TERM_HEADS: np.ndarray | None = None
+
+
+def dice_screen(profiles: Sequence[Profile], xs: np.ndarray, ys: np.ndarray,
+                dice: float) -> np.ndarray:
+    """Whether each pair ``(xs[k], ys[k])`` of profiles has a sentence pair over
+    the Dice bar of seeding (:func:`dedup._kernels.dice_screen`); a pair without
+    one aligns to nothing."""
+    global _TERM_HEADS
+    if len(xs) == 0:
+        return np.zeros(0, dtype=bool)
+    arts = unique(np.concatenate([xs, ys]))
+    chosen = [profiles[k] for k in arts.tolist()]
+    art_rows = np.zeros(len(chosen) + 1, dtype=np.int64)
+    np.cumsum([len(p.indptr) - 1 for p in chosen], out=art_rows[1:])
+    offsets = np.cumsum([0] + [len(p.cols) for p in chosen]).tolist()
+    row_ptr = np.concatenate([np.zeros(1, dtype=np.int64)]
+                             + [p.indptr[1:] + off for p, off in zip(chosen, offsets)])
+    cols = np.concatenate([p.cols for p in chosen])
+    if _TERM_HEADS is None:
+        _TERM_HEADS = np.full(tfidf_mod.N_FEATURES, -1, dtype=np.int32)
+    return _kernels().dice_screen(row_ptr, cols, art_rows,
+                                  arts.searchsorted(xs), arts.searchsorted(ys), dice,
+                                  _TERM_HEADS)
+
+
 def _align_range(bounds: tuple[int, int]) -> list[Alignment]:
     profiles, pairs, params = _SHARED["profiles"], _SHARED["pairs"], _SHARED["align"]
     texts: Sequence[str] | None = _SHARED.get("texts")
@@ -367,16 +395,23 @@ def _align_range(bounds: tuple[int, int]) -> list[Alignment]:
             sides[k] = profiles[k].side()
         return sides[k]
 
+    part = pairs[bounds[0] : bounds[1]]
     flips = _SHARED.get("flips")
+    flip = flips[bounds[0] : bounds[1]] if flips is not None else np.zeros(len(part), bool)
+    xs = np.where(flip, part[:, 1], part[:, 0])
+    ys = np.where(flip, part[:, 0], part[:, 1])
+    # most candidate pairs have no seeds: those are found for the range in one call
+    seeded = dice_screen(profiles, xs, ys, params.seed_dice).tolist()
     out = []
-    for k, (i, j) in enumerate(pairs[bounds[0] : bounds[1]].tolist(), start=bounds[0]):
-        flip = flips is not None and bool(flips[k])
-        x, y = (j, i) if flip else (i, j)
+    for x, y, flipped, has_seeds in zip(xs.tolist(), ys.tolist(), flip.tolist(), seeded):
+        if not has_seeds:
+            out.append(EMPTY_ALIGNMENT)
+            continue
         al = align(side(x), side(y), params)
         if al.passages and texts is not None:
             al = refine(al, side(x), side(y), _token_spans(kept, texts, x),
                         _token_spans(kept, texts, y), params)
-        out.append(al.swapped() if flip else al)
+        out.append(al.swapped() if flipped else al)
     return out
 
 

@@ -137,6 +137,40 @@ def test_packed_profiles_keep_arrays_whose_dtypes_differ() -> None:
     _same_profiles(pipeline.unpack_profiles(packed), odd)
 
 
+SENTENCES = st.lists(st.sampled_from(
+    ["The storm hit the coast on Monday.", "Power was cut to thousands of homes.",
+     "The bank raised rates again.", "Officials said crews worked all night.",
+     "Markets fell sharply on the news.", "Storm crews cut power lines.", ""]),
+    max_size=8).map(" ".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts=st.lists(st.one_of(SENTENCES, st.just(WIRE_STORM), st.just(WIRE_BANK)),
+                      min_size=2, max_size=6),
+       dice=st.sampled_from([0.0, 0.2, 0.33, 0.6, 0.99]))
+def test_dice_screen_answers_as_seeding_does(texts: list[str], dice: float) -> None:
+    """The screen of many pairs in one call says, for each, what the seeding
+    kernel's first test says: whether any sentence pair passes the Dice bar."""
+    from dedup import _kernels, pipeline
+
+    profiles = pipeline.profiles_of(texts, Config(workers=1))
+    pairs = [(x, y) for x in range(len(texts)) for y in range(len(texts)) if x != y]
+    xs = np.array([x for x, _ in pairs], dtype=np.int64)
+    ys = np.array([y for _, y in pairs], dtype=np.int64)
+    got = pipeline.dice_screen(profiles, xs, ys, dice).tolist()
+    want = []
+    for x, y in pairs:
+        a, b = profiles[x].side(), profiles[y].side()
+        if len(a.cols) == 0 or len(b.cols) == 0:
+            want.append(False)
+            continue
+        a_to_b = _kernels.shared_terms(a.terms, b.terms)
+        want.append(bool(_kernels.dice_rows(a.indptr, a.term_of, a_to_b, b.indptr, b.term_ptr,
+                                            b.rows_by_term, dice).any()))
+    assert got == want
+    assert pipeline._TERM_HEADS is not None and (pipeline._TERM_HEADS == -1).all()
+
+
 PIECES = st.lists(st.sampled_from(["Mr.", "Dr", " ", "\n", "\n \n", "said", "Storm", "hit",
                                      ".", "!", "?", '"', ")", "U.S.", "a", " — ", "東京",
                                      "é", "word " * 30]), max_size=40).map("".join)
