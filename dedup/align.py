@@ -288,9 +288,13 @@ def _kernels() -> Any:
 
 def load_kernels() -> None:
     """Compile the seeding kernels in this process (or load them from numba's
-    cache) by seeding one sentence against itself, so that processes forked
-    after it inherit them instead of each compiling its own."""
+    cache) by seeding one sentence against itself, and screening it
+    (:func:`dedup.pipeline.dice_screen`, with the argument types it passes), so
+    that processes forked after it inherit them instead of each compiling its own."""
     one = np.ones(1, dtype=np.int64)
+    pair = np.array([0, 1], dtype=np.int64)
+    _kernels().dice_screen(pair, np.zeros(1, dtype=np.int32), pair, one - 1, one - 1, 0.5,
+                           np.full(1, -1, dtype=np.int32))
     side = Side(length=1, starts=one - 1, ends=one, indptr=np.array([0, 1]),
                 cols=np.zeros(1, dtype=np.int32), counts=np.ones(1, dtype=np.float32),
                 token_bounds=np.array([0, 1]), bigrams=np.zeros(0, dtype=np.uint64),

@@ -425,11 +425,13 @@ def _run_ranges(
     min_parallel: int,
     step: int | None = None,
     codec: tuple[Callable[[list[Any]], Any], Callable[[Any], list[Any]]] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[Any]:
     """Apply ``fn`` to index ranges covering 0..n, in order, possibly in forked workers
     that inherit ``shared`` (no pickling of the inputs). A worker's results are
     pickled back to the parent: ``codec`` (pack, unpack), when given, packs
-    them before and unpacks them after."""
+    them before and unpacks them after. ``meanwhile``, when given, is called in
+    this process while the workers run (not at all without them)."""
     _SHARED.clear()
     _SHARED.update(shared)
     out: list[Any] = []
@@ -449,7 +451,10 @@ def _run_ranges(
         ranges = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             call = fn if codec is None else partial(_pack_range, fn, codec[0])
-            for part in pool.map(call, ranges):
+            parts = pool.map(call, ranges)  # every range submitted, the workers forked
+            if meanwhile is not None:
+                meanwhile()
+            for part in parts:
                 out.extend(part if codec is None else codec[1](part))
                 if progress:
                     progress(stage, len(out), n)
@@ -462,10 +467,13 @@ def _run_ranges(
 def profiles_of(
     texts: Sequence[str], config: Config, progress: Progress | None = None
 ) -> list[Profile]:
-    """Profiles of many texts, in order, over a process pool."""
+    """Profiles of many texts, in order, over a process pool. While the workers
+    run, this process loads the alignment kernels (numba's import and its cached
+    code, a third of a second), which the verify stage would otherwise load alone."""
     return _run_ranges(_profile_range, len(texts), _workers(config),
                        {"texts": texts, "sketch": config.sketch, "bands": _bands(config)},
-                       "profile", progress, 64, codec=(pack_profiles, unpack_profiles))
+                       "profile", progress, 64, codec=(pack_profiles, unpack_profiles),
+                       meanwhile=load_kernels)
 
 
 def passage_windows(profiles: Sequence[Profile], config: Config) -> PassageWindows | None:
