@@ -230,3 +230,73 @@ def dice_screen(row_ptr: np.ndarray, cols: np.ndarray, art_rows: np.ndarray, xs:
         for e in range(row_ptr[b0], row_ptr[b1]):  # leave head as it was
             head[cols[e]] = -1
     return out
+
+
+#: Multiplier of the Fibonacci hashing of keyword pairs.
+_FIBONACCI = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(cache=True, nogil=True)
+def keyword_pair_codes(indptr: np.ndarray, terms: np.ndarray, n_features: int,
+                       shift: int) -> np.ndarray:
+    """For every two entries of one row (keywords t < u of a window, in the
+    row's sorted order), the code ``mix(t * n_features + u) << shift | row``
+    of :func:`dedup.tfidf.candidate_window_pairs`, ``mix(v)`` being the top
+    ``63 - shift`` bits of ``v * _FIBONACCI`` (mod 2**64); row by row (the
+    caller sorts them)."""
+    total = 0
+    for r in range(len(indptr) - 1):
+        k = indptr[r + 1] - indptr[r]
+        total += k * (k - 1) // 2
+    out = np.empty(total, np.int64)
+    down = np.uint64(64 - (63 - shift))
+    up = np.uint64(shift)
+    width = np.uint64(n_features)
+    pos = 0
+    for r in range(len(indptr) - 1):
+        row = np.uint64(r)
+        for p in range(indptr[r], indptr[r + 1]):
+            first = np.uint64(terms[p]) * width
+            for q in range(p + 1, indptr[r + 1]):
+                mixed = ((first + np.uint64(terms[q])) * _FIBONACCI) >> down
+                out[pos] = np.int64((mixed << up) | row)
+                pos += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def group_pair_codes(groups: np.ndarray, members: np.ndarray, owner: np.ndarray, n: int,
+                     weights: np.ndarray, min_product: float) -> np.ndarray:
+    """Codes ``min(a, b) * n + max(a, b)`` of every two members ``a``, ``b`` of
+    one run of equal ``groups`` (sorted) whose owners differ and, when
+    ``weights`` is not empty, whose two weights multiply to ``min_product`` or
+    more; unsorted, with repeats (see :func:`dedup.tfidf.candidate_window_pairs`)."""
+    m = len(groups)
+    total = 0
+    i = 0
+    while i < m:
+        j = i + 1
+        while j < m and groups[j] == groups[i]:
+            j += 1
+        total += (j - i) * (j - i - 1) // 2
+        i = j
+    out = np.empty(total, np.int64)
+    weighted = len(weights) > 0
+    pos = 0
+    i = 0
+    while i < m:
+        j = i + 1
+        while j < m and groups[j] == groups[i]:
+            j += 1
+        for p in range(i, j):
+            a = members[p]
+            for q in range(p + 1, j):
+                b = members[q]
+                if owner[a] == owner[b]:
+                    continue
+                if weighted and weights[p] * weights[q] < min_product:
+                    continue
+                out[pos] = min(a, b) * n + max(a, b)
+                pos += 1
+        i = j
+    return out[:pos]

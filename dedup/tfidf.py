@@ -17,7 +17,7 @@ keyword heavy enough on both sides, and only those pairs get an exact cosine.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -452,40 +452,8 @@ def passage_keys(
     return sp.csr_matrix(sp.vstack(parts, format="csr"), dtype=np.float32), owner
 
 
-def _same_group_passes(groups: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Positions (p, p + d) of entries of a sorted array that are equal, for
-    d = 1, 2, ... in turn: every two equal entries once in all."""
-    n = len(groups)
-    if n < 2:
-        return
-    same = groups[1:] == groups[:-1]  # entry i equals entry i + 1
-    live = np.flatnonzero(same)  # entries with an equal one after them
-    if not len(live):
-        return
-    # end of each live entry's group: the next entry that differs from its successor
-    stops = np.flatnonzero(~same)
-    ends = np.concatenate([stops + 1, [n]])
-    end = np.zeros(n, dtype=np.int64)
-    end[live] = ends[np.searchsorted(stops, live)]
-    d = 1
-    # the live set only shrinks, so the work is the number of pairs, not the
-    # largest group times the entries
-    while True:
-        live = live[live + d < end[live]]
-        if not len(live):
-            return
-        yield live, live + d
-        d += 1
-
-
 #: Sorted (keyword pair, window) codes handled at a time.
 _SLICE = 4_000_000
-
-
-def _mix(values: np.ndarray, bits: int) -> np.ndarray:
-    """Non-negative int64 values mixed into ``bits`` bits (Fibonacci hashing)."""
-    mixed = values.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    return (mixed >> np.uint64(64 - bits)).astype(np.int64)
 
 
 def candidate_window_pairs(keys: sp.csr_matrix, min_cosine: float,
@@ -512,23 +480,21 @@ def candidate_window_pairs(keys: sp.csr_matrix, min_cosine: float,
     terms = keys.indices.astype(np.int64)
     # 1. keyword pairs (t, u), t < u, of each window (two entries of one row),
     #    hashed into (pair, window) codes; a hash collision only adds
-    #    candidates, which the exact cosine removes
-    codes = [z]
-    for p, q in _same_group_passes(rows):
-        pair = _mix(terms[p] * N_FEATURES + terms[q], 63 - shift)
-        codes.append((pair << np.int64(shift)) | rows[p])
-    code = np.concatenate(codes)
-    del codes
+    #    candidates, which the exact cosine removes. Compiled loops (numba,
+    #    imported on first use) build the codes and pair each group's windows;
+    #    tests hold them to the numpy form they replaced.
+    from dedup import _kernels
+
+    code = _kernels.keyword_pair_codes(keys.indptr.astype(np.int64), terms, N_FEATURES, shift)
     code.sort()
     mask = np.int64((1 << shift) - 1)
+    owners = owner if owner is not None else np.arange(n)
     found = [z]
+    none = np.zeros(0)
 
-    def add(a: np.ndarray, b: np.ndarray) -> None:
-        keep = (owner[a] != owner[b]) if owner is not None else (a != b)
-        a, b = a[keep], b[keep]
-        pair_code = np.minimum(a, b) * n + np.maximum(a, b)
-        pair_code.sort()
-        found.append(distinct_sorted(pair_code))
+    def add(codes: np.ndarray) -> None:
+        codes.sort()
+        found.append(distinct_sorted(codes))
 
     # slices of the sorted codes that end at a group boundary bound the memory
     lo = 0
@@ -538,8 +504,7 @@ def candidate_window_pairs(keys: sp.csr_matrix, min_cosine: float,
             last = (code[hi - 1] >> np.int64(shift)) << np.int64(shift)
             hi = int(np.searchsorted(code, last | mask, side="right"))
         part = code[lo:hi]
-        for p, q in _same_group_passes(part >> np.int64(shift)):
-            add(part[p] & mask, part[q] & mask)
+        add(_kernels.group_pair_codes(part >> np.int64(shift), part & mask, owners, n, none, 0.0))
         lo = hi
     del code
     # 2. one keyword alone: both weights at least min_cosine / the term's largest weight
@@ -548,9 +513,8 @@ def candidate_window_pairs(keys: sp.csr_matrix, min_cosine: float,
     weight = keys.data.astype(np.float64)
     strong = np.flatnonzero(weight * top[terms] >= min_cosine - 1e-6)
     strong = strong[np.lexsort((rows[strong], terms[strong]))]
-    for p, q in _same_group_passes(terms[strong]):
-        ok = weight[strong[p]] * weight[strong[q]] >= min_cosine - 1e-6
-        add(rows[strong[p[ok]]], rows[strong[q[ok]]])
+    add(_kernels.group_pair_codes(terms[strong], rows[strong], owners, n, weight[strong],
+                                  min_cosine - 1e-6))
     pair_code = np.concatenate(found)
     pair_code.sort()
     pair_code = distinct_sorted(pair_code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterator
 from typing import Any
 from unittest.mock import patch
 
@@ -846,14 +847,100 @@ def test_candidate_window_pairs_hold_every_pair_that_reaches_the_cosine(
     assert np.array_equal(tfidf.row_dots(tfidf.rows_for_dots(keys), a, b), dots)
 
 
-def test_same_group_pairs_are_every_two_equal_entries() -> None:
-    from dedup import tfidf
+def _same_group_passes(groups: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Positions (p, p + d) of entries of a sorted array that are equal, for
+    d = 1, 2, ... in turn: every two equal entries once in all."""
+    n = len(groups)
+    if n < 2:
+        return
+    same = groups[1:] == groups[:-1]
+    live = np.flatnonzero(same)
+    if not len(live):
+        return
+    stops = np.flatnonzero(~same)
+    ends = np.concatenate([stops + 1, [n]])
+    end = np.zeros(n, dtype=np.int64)
+    end[live] = ends[np.searchsorted(stops, live)]
+    d = 1
+    while True:
+        live = live[live + d < end[live]]
+        if not len(live):
+            return
+        yield live, live + d
+        d += 1
 
+
+def _numpy_window_pairs(keys: sp.csr_matrix, min_cosine: float,
+                        owner: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """candidate_window_pairs as it was in numpy (until session 13), the
+    reference its compiled loops are held to."""
+    from dedup.text import distinct_sorted
+    from dedup.tfidf import N_FEATURES
+
+    keys = sp.csr_matrix(keys)
+    keys.sort_indices()
+    n = keys.shape[0]
+    z = np.zeros(0, dtype=np.int64)
+    if n < 2 or keys.nnz == 0:
+        return z, z
+    shift = max(1, (n - 1).bit_length())
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(keys.indptr))
+    terms = keys.indices.astype(np.int64)
+    codes = [z]
+    for p, q in _same_group_passes(rows):
+        mixed = (terms[p] * N_FEATURES + terms[q]).astype(np.uint64) * np.uint64(
+            0x9E3779B97F4A7C15)
+        pair = (mixed >> np.uint64(64 - (63 - shift))).astype(np.int64)
+        codes.append((pair << np.int64(shift)) | rows[p])
+    code = np.concatenate(codes)
+    code.sort()
+    mask = np.int64((1 << shift) - 1)
+    found = [z]
+
+    def add(a: np.ndarray, b: np.ndarray) -> None:
+        keep = (owner[a] != owner[b]) if owner is not None else (a != b)
+        a, b = a[keep], b[keep]
+        found.append(np.minimum(a, b) * n + np.maximum(a, b))
+
+    for p, q in _same_group_passes(code >> np.int64(shift)):
+        add(code[p] & mask, code[q] & mask)
+    top = np.zeros(keys.shape[1], dtype=np.float64)
+    np.maximum.at(top, keys.indices, keys.data)
+    weight = keys.data.astype(np.float64)
+    strong = np.flatnonzero(weight * top[terms] >= min_cosine - 1e-6)
+    strong = strong[np.lexsort((rows[strong], terms[strong]))]
+    for p, q in _same_group_passes(terms[strong]):
+        ok = weight[strong[p]] * weight[strong[q]] >= min_cosine - 1e-6
+        add(rows[strong[p[ok]]], rows[strong[q[ok]]])
+    pair_code = np.concatenate(found)
+    pair_code.sort()
+    pair_code = distinct_sorted(pair_code)
+    return pair_code // n, pair_code % n
+
+
+def test_same_group_pairs_are_every_two_equal_entries() -> None:
     groups = np.array([1, 1, 1, 4, 7, 7, 9, 9, 9, 9])
-    got = sorted((i, j) for p, q in tfidf._same_group_passes(groups)
+    got = sorted((i, j) for p, q in _same_group_passes(groups)
                  for i, j in zip(p.tolist(), q.tolist()))
     assert got == sorted((i, j) for i in range(10) for j in range(i + 1, 10)
                          if groups[i] == groups[j])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 80), st.integers(1, 12), st.integers(3, 60),
+       st.sampled_from([0.1, 0.3, 0.5, 0.9]), st.booleans())
+def test_window_pairs_are_those_of_the_numpy_form(
+    seed: int, n: int, width: int, vocab: int, threshold: float, owned: bool
+) -> None:
+    """The compiled loops give the window pairs of the numpy code they replaced,
+    with owners (pairs within an article left out) and without."""
+    from dedup import tfidf
+
+    keys = _short_rows(seed, n, width, vocab, 0.3)
+    owner = np.arange(n) // 3 if owned else None
+    got = tfidf.candidate_window_pairs(keys, threshold, owner)
+    want = _numpy_window_pairs(keys, threshold, owner)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
 
 
 def test_passage_pairs_keep_each_windows_nearest_with_ties_to_the_lower_window() -> None:
