@@ -265,29 +265,33 @@ def keyword_pair_codes(indptr: np.ndarray, terms: np.ndarray, n_features: int,
 
 
 @njit(cache=True, nogil=True)
+def _run_end(groups: np.ndarray, i: int) -> int:
+    """One past the last entry of the run of ``groups[i]`` (``groups`` sorted)."""
+    j = i + 1
+    while j < len(groups) and groups[j] == groups[i]:
+        j += 1
+    return j
+
+
+@njit(cache=True, nogil=True)
 def group_pair_codes(groups: np.ndarray, members: np.ndarray, owner: np.ndarray, n: int,
                      weights: np.ndarray, min_product: float) -> np.ndarray:
     """Codes ``min(a, b) * n + max(a, b)`` of every two members ``a``, ``b`` of
     one run of equal ``groups`` (sorted) whose owners differ and, when
     ``weights`` is not empty, whose two weights multiply to ``min_product`` or
     more; unsorted, with repeats (see :func:`dedup.tfidf.candidate_window_pairs`)."""
-    m = len(groups)
     total = 0
     i = 0
-    while i < m:
-        j = i + 1
-        while j < m and groups[j] == groups[i]:
-            j += 1
+    while i < len(groups):
+        j = _run_end(groups, i)
         total += (j - i) * (j - i - 1) // 2
         i = j
     out = np.empty(total, np.int64)
     weighted = len(weights) > 0
     pos = 0
     i = 0
-    while i < m:
-        j = i + 1
-        while j < m and groups[j] == groups[i]:
-            j += 1
+    while i < len(groups):
+        j = _run_end(groups, i)
         for p in range(i, j):
             a = members[p]
             for q in range(p + 1, j):

@@ -94,14 +94,7 @@ def test_profile_batch_equals_one_profile_at_a_time(texts: list[str], batch_char
     params = sketch.SketchParams(window=12, stride=5)  # several windows per text
     with patch.object(pipeline, "BATCH_CHARS", batch_chars):
         batch = pipeline.profile_batch(texts, params, bands)
-    for t, got in zip(texts, batch, strict=True):
-        one = pipeline.profile(t, params, bands)
-        for name in got.__dataclass_fields__:
-            x, y = getattr(got, name), getattr(one, name)
-            if isinstance(x, np.ndarray):
-                assert x.dtype == y.dtype and x.shape == y.shape and np.array_equal(x, y), name
-            else:
-                assert x == y, name
+    _same_profiles(batch, [pipeline.profile(t, params, bands) for t in texts])
 
 
 def _same_profiles(got: list[Any], want: list[Any]) -> None:
