@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import multiprocessing as mp
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -357,7 +358,15 @@ def _token_spans(kept: dict[int, TokenSpans], texts: Sequence[str], k: int) -> T
     return found
 
 
-_TERM_HEADS: np.ndarray | None = None
+#: The Dice screen's scratch array (one entry per term, 16 MB), one per thread.
+_SCRATCH = threading.local()
+
+
+def _term_heads() -> np.ndarray:
+    heads: np.ndarray | None = getattr(_SCRATCH, "heads", None)
+    if heads is None:
+        heads = _SCRATCH.heads = np.full(tfidf_mod.N_FEATURES, -1, dtype=np.int32)
+    return heads
 
 
 def dice_screen(profiles: Sequence[Profile], xs: np.ndarray, ys: np.ndarray,
@@ -365,7 +374,6 @@ def dice_screen(profiles: Sequence[Profile], xs: np.ndarray, ys: np.ndarray,
     """Whether each pair ``(xs[k], ys[k])`` of profiles has a sentence pair over
     the Dice bar of seeding (:func:`dedup._kernels.dice_screen`); a pair without
     one aligns to nothing."""
-    global _TERM_HEADS
     if len(xs) == 0:
         return np.zeros(0, dtype=bool)
     arts = unique(np.concatenate([xs, ys]))
@@ -376,11 +384,9 @@ def dice_screen(profiles: Sequence[Profile], xs: np.ndarray, ys: np.ndarray,
     row_ptr = np.concatenate([np.zeros(1, dtype=np.int64)]
                              + [p.indptr[1:] + off for p, off in zip(chosen, offsets)])
     cols = np.concatenate([p.cols for p in chosen])
-    if _TERM_HEADS is None:
-        _TERM_HEADS = np.full(tfidf_mod.N_FEATURES, -1, dtype=np.int32)
     return _kernels().dice_screen(row_ptr, cols, art_rows,
                                   arts.searchsorted(xs), arts.searchsorted(ys), dice,
-                                  _TERM_HEADS)
+                                  _term_heads())
 
 
 def _align_range(bounds: tuple[int, int]) -> list[Alignment]:

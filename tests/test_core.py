@@ -162,7 +162,25 @@ def test_dice_screen_answers_as_seeding_does(texts: list[str], dice: float) -> N
         want.append(bool(_kernels.dice_rows(a.indptr, a.term_of, a_to_b, b.indptr, b.term_ptr,
                                             b.rows_by_term, dice).any()))
     assert got == want
-    assert pipeline._TERM_HEADS is not None and (pipeline._TERM_HEADS == -1).all()
+    assert (pipeline._term_heads() == -1).all()
+
+
+def test_dice_screen_from_several_threads_at_once() -> None:
+    """The screen's scratch array is per thread (its kernel runs without the
+    GIL): threads screening at once answer as one thread does."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dedup import pipeline
+
+    texts = [WIRE_STORM, WIRE_BANK, WIRE_STORM[:900] + " " + WIRE_BANK[300:],
+             WIRE_BANK[:600], WIRE_STORM[400:]] * 8
+    profiles = pipeline.profiles_of(texts, Config(workers=1))
+    xs, ys = np.triu_indices(len(texts), k=1)
+    want = pipeline.dice_screen(profiles, xs, ys, 0.33)
+    assert want.any() and not want.all()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda _: pipeline.dice_screen(profiles, xs, ys, 0.33), range(16)))
+    assert all(np.array_equal(g, want) for g in got)
 
 
 PIECES = st.lists(st.sampled_from(["Mr.", "Dr", " ", "\n", "\n \n", "said", "Storm", "hit",
