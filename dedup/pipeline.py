@@ -738,6 +738,10 @@ def scan(
 ) -> Report:
     """Find reuse among articles: matches, passages, clusters.
 
+    One scan at a time in a process: its stages hand their inputs to forked
+    workers through module state, so two threads must not scan at once (run
+    scans in processes instead); :func:`compare` keeps no such state.
+
     Args:
         inputs: Paths (files or directories) and/or :class:`Article` objects.
         config: Settings; defaults to :class:`Config()`.
