@@ -120,6 +120,14 @@ def join_row(i: int, a_indptr: np.ndarray, a_term_of: np.ndarray, a_to_b: np.nda
 
 
 @njit(cache=True, nogil=True)
+def dice_passes(shared: int, size_a: int, size_b: int, dice: float) -> bool:
+    """Whether two sentences of ``size_a`` and ``size_b`` distinct terms, ``shared``
+    of them in both, have a Dice coefficient over ``dice`` (the one formula of
+    :func:`dice_rows`, :func:`seed_pairs` and :func:`dice_screen`, which must agree)."""
+    return 2.0 * shared / (size_a + size_b) > dice
+
+
+@njit(cache=True, nogil=True)
 def dice_rows(a_indptr: np.ndarray, a_term_of: np.ndarray, a_to_b: np.ndarray,
               b_indptr: np.ndarray, b_term_ptr: np.ndarray, b_rows_by_term: np.ndarray,
               dice: float) -> np.ndarray:
@@ -136,7 +144,7 @@ def dice_rows(a_indptr: np.ndarray, a_term_of: np.ndarray, a_to_b: np.ndarray,
         size_i = a_indptr[i + 1] - a_indptr[i]
         for k in range(n_touched):
             j = touched[k]
-            if 2.0 * count[j] / (size_i + b_indptr[j + 1] - b_indptr[j]) > dice:
+            if dice_passes(count[j], size_i, b_indptr[j + 1] - b_indptr[j], dice):
                 hit[i] = True
             count[j] = 0
     return hit
@@ -159,8 +167,8 @@ def seed_pairs(rows: np.ndarray, a_indptr: np.ndarray, a_term_of: np.ndarray, w_
                              b_by_term, w_a, w_b, count, dot, touched)
         size_i = a_indptr[i + 1] - a_indptr[i]
         for j in np.sort(touched[:n_touched]):
-            if (2.0 * count[j] / (size_i + b_indptr[j + 1] - b_indptr[j]) > dice
-                    and dot[j] > cosine):
+            if dice_passes(count[j], size_i, b_indptr[j + 1] - b_indptr[j], dice) \
+                    and dot[j] > cosine:
                 out_i.append(i)
                 out_j.append(j)
                 out_c.append(dot[j])
@@ -220,8 +228,7 @@ def dice_screen(row_ptr: np.ndarray, cols: np.ndarray, art_rows: np.ndarray, xs:
                     p = nxt[p]
             for q in range(n_touched):
                 j = touched[q]
-                size_j = row_ptr[b0 + j + 1] - row_ptr[b0 + j]
-                if 2.0 * count[j] / (size_i + size_j) > dice:
+                if dice_passes(count[j], size_i, row_ptr[b0 + j + 1] - row_ptr[b0 + j], dice):
                     hit = True
                 count[j] = 0
             if hit:
