@@ -34,7 +34,6 @@ from dedup.align import (
     Alignment,
     Side,
     TokenSpans,
-    _kernels,
     align,
     load_kernels,
     match_score,
@@ -376,17 +375,15 @@ def dice_screen(profiles: Sequence[Profile], xs: np.ndarray, ys: np.ndarray,
     one aligns to nothing."""
     if len(xs) == 0:
         return np.zeros(0, dtype=bool)
+    from dedup import _kernels  # numba, loaded before the verify pool forks
+
     arts = unique(np.concatenate([xs, ys]))
     chosen = [profiles[k] for k in arts.tolist()]
     art_rows = np.zeros(len(chosen) + 1, dtype=np.int64)
     np.cumsum([len(p.indptr) - 1 for p in chosen], out=art_rows[1:])
-    offsets = np.cumsum([0] + [len(p.cols) for p in chosen]).tolist()
-    row_ptr = np.concatenate([np.zeros(1, dtype=np.int64)]
-                             + [p.indptr[1:] + off for p, off in zip(chosen, offsets)])
-    cols = np.concatenate([p.cols for p in chosen])
-    return _kernels().dice_screen(row_ptr, cols, art_rows,
-                                  arts.searchsorted(xs), arts.searchsorted(ys), dice,
-                                  _term_heads())
+    row_ptr, cols = _stacked_sentences(chosen)
+    return _kernels.dice_screen(row_ptr, cols, art_rows, arts.searchsorted(xs),
+                                arts.searchsorted(ys), dice, _term_heads())
 
 
 def _align_range(bounds: tuple[int, int]) -> list[Alignment]:
@@ -562,15 +559,22 @@ def doc_matrix(profiles: Sequence[Profile]) -> sp.csr_matrix:
     return sp.csr_matrix((vals, cols, indptr), shape=(len(profiles), tfidf_mod.N_FEATURES))
 
 
+def _stacked_sentences(profiles: Sequence[Profile]) -> tuple[np.ndarray, np.ndarray]:
+    """The profiles' sentence terms laid end to end: the CSR ``indptr`` of all
+    their sentences (int64) and the term columns."""
+    offsets = np.concatenate([[0], np.cumsum([len(p.cols) for p in profiles])])
+    indptr = np.concatenate([np.zeros(1, dtype=np.int64)]
+                            + [p.indptr[1:] + off for p, off in zip(profiles, offsets)])
+    return indptr, np.concatenate([p.cols for p in profiles])
+
+
 def sentence_matrix(profiles: Sequence[Profile]) -> tuple[sp.csr_matrix, np.ndarray]:
     """(all sentences, N_FEATURES) term counts and the article of each sentence."""
     n_sent = np.array([len(p.sent_starts) for p in profiles], dtype=np.int64)
     owner = np.repeat(np.arange(len(profiles)), n_sent)
     if not profiles or n_sent.sum() == 0:
         return sp.csr_matrix((0, tfidf_mod.N_FEATURES)), owner
-    offsets = np.concatenate([[0], np.cumsum([len(p.cols) for p in profiles])])
-    indptr = np.concatenate([[0]] + [p.indptr[1:] + off for p, off in zip(profiles, offsets)])
-    cols = np.concatenate([p.cols for p in profiles])
+    indptr, cols = _stacked_sentences(profiles)
     counts = np.concatenate([p.counts for p in profiles])
     mat = sp.csr_matrix((counts, cols, indptr), shape=(int(n_sent.sum()), tfidf_mod.N_FEATURES))
     return mat, owner
