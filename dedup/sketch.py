@@ -141,8 +141,11 @@ def passage_signatures(
 
 
 #: Shingles whose permuted values one batch of :func:`batch_signatures` holds at
-#: once (num_perm x this many uint32: 32 MB at 128 permutations).
-BATCH_SHINGLES = 1 << 16
+#: once (num_perm x this many uint32: 8 MB at 128 permutations). The matrix is
+#: written, added to and reduced in three passes: at 32 MB (1 << 16) it left the
+#: processor's cache between them and the signatures took 40% longer
+#: (benchmarks/CALIBRATION.md, session 14).
+BATCH_SHINGLES = 1 << 14
 
 
 def batch_signatures(
