@@ -154,14 +154,19 @@ def _profile_group(texts: Sequence[str], params: sketch_mod.SketchParams,
     bigrams = sketch_mod.shingle_hashes_batch([h if len(h) > 1 else h[:0] for h in hashes], 2)
     signatures, n_windows = sketch_mod.batch_signatures(shingles, params)
     keys = lsh_mod.band_keys(signatures, *bands)
-    bounds = np.concatenate([[0], np.cumsum(n_windows)]).tolist()
+    bounds = np.concatenate([[0], np.cumsum(n_windows)])
+    # the whole text's signature: the minimum of its windows' (a text without
+    # shingles has no window, and the signature of the empty set)
+    whole = np.full((len(texts), params.num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
+    has = n_windows > 0
+    if has.any():
+        whole[has] = np.minimum.reduceat(signatures, bounds[:-1][has], axis=0)
+    bounds = bounds.tolist()
     shingle_sets = _shingle_sets(shingles)
     quoted = quoted_shares(texts, [s.starts for s in sents], [s.ends for s in sents])
     out = []
     for k, text in enumerate(texts):
         lo, hi = bounds[k], bounds[k + 1]
-        sig = (signatures[lo:hi].min(axis=0) if hi > lo
-               else sketch_mod.minhash(shingles[k], params.num_perm, params.seed))
         indptr, cols, counts = terms[k]
         _, doc_cols, doc_counts = doc_terms[k]
         out.append(Profile(
@@ -169,12 +174,12 @@ def _profile_group(texts: Sequence[str], params: sketch_mod.SketchParams,
             sent_starts=sents[k].starts,
             sent_ends=sents[k].ends,
             indptr=indptr,
-            cols=cols.astype(np.int32),
+            cols=cols,
             counts=counts,
-            doc_cols=doc_cols.astype(np.int32),
-            doc_counts=doc_counts.astype(np.float32),
+            doc_cols=doc_cols,
+            doc_counts=doc_counts,
             shingles=shingle_sets[k],
-            signature=sig,
+            signature=whole[k],
             band_keys=keys[lo:hi],
             token_bounds=sents[k].token_bounds,
             bigrams=bigrams[k],
