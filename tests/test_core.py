@@ -97,6 +97,37 @@ def test_profile_batch_equals_one_profile_at_a_time(texts: list[str], batch_char
     _same_profiles(batch, [pipeline.profile(t, params, bands) for t in texts])
 
 
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.integers(0, 12), max_size=40), data=st.data())
+def test_distinct_inverse_and_first_positions_as_np_unique(values: list[int], data: Any) -> None:
+    """The feature lookup's unstable-sort unique gives np.unique's values and
+    inverse, and the first positions of the values asked for."""
+    from dedup.tfidf import _distinct_inverse, _first_positions
+
+    arr = np.array(values, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    uniq, inv = _distinct_inverse(arr)
+    want_u, want_first, want_inv = np.unique(arr, return_index=True, return_inverse=True)
+    assert uniq.tolist() == want_u.tolist() and inv.tolist() == want_inv.reshape(-1).tolist()
+    wanted = sorted(data.draw(st.sets(st.integers(0, max(0, len(uniq) - 1)))) if len(uniq)
+                    else [])
+    assert _first_positions(inv, wanted, len(uniq)).tolist() == want_first[wanted].tolist()
+
+
+@settings(max_examples=30, deadline=None)
+@given(texts=st.lists(st.one_of(ASCIIISH, st.just(""), st.just(WIRE_STORM)), max_size=6))
+def test_whole_signature_is_the_minhash_of_all_shingles(texts: list[str]) -> None:
+    """A profile's signature, the minimum of its windows' (one reduceat per
+    batch), is the MinHash of the text's shingles; all maxima without any."""
+    from dedup import pipeline
+
+    params = sketch.SketchParams(window=12, stride=5)
+    got = pipeline.profile_batch(texts, params, pipeline._bands(Config()))
+    for t, p in zip(texts, got, strict=True):
+        shingles = sketch.shingle_hashes(text.tokenize(t).hashes, params.shingle_size)
+        assert p.signature.tolist() == sketch.minhash(shingles, params.num_perm,
+                                                      params.seed).tolist()
+
+
 def _same_profiles(got: list[Any], want: list[Any]) -> None:
     assert len(got) == len(want)
     for g, w in zip(got, want, strict=True):
