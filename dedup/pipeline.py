@@ -779,6 +779,16 @@ def scan(
     return scan_articles(articles, config, skipped=skipped, seconds=seconds, progress=progress)
 
 
+def wire_credits(articles: Sequence[Article]) -> dict[str, wire_mod.WireCredit]:
+    """The wire credit of each article that has one (:func:`dedup.wire.detect`), by id."""
+    credits = {}
+    for art in articles:
+        c = wire_mod.detect(art.text, art.source, art.url)
+        if c is not None:
+            credits[art.id] = c
+    return credits
+
+
 def scan_articles(
     articles: Sequence[Article],
     config: Config,
@@ -805,10 +815,14 @@ def scan_articles(
     # thread ends before the next process pool forks. "lsh" is its own time,
     # within "tfidf"'s. (The article neighbours come first, alone: their
     # keyword ranking is the scan's largest transient at 100k articles.)
+    # The wire credits (regular expressions over each text) follow the buckets in
+    # that thread: the passage keywords leave it time enough for both.
     with ThreadPoolExecutor(max_workers=1) as beside:
         lsh_job = beside.submit(_timed, lsh_candidates, profiles, config)
+        credits_job = beside.submit(wire_credits, articles)
         windows = passage_windows(profiles, config)
         lsh_pairs, seconds["lsh"] = lsh_job.result()
+        credits = credits_job.result()
     passage_pairs = passage_pairs_of(windows, config)
     del windows
     near_pairs = near_copy_candidates(profiles, ids, lsh_pairs, config)
@@ -840,11 +854,6 @@ def scan_articles(
     seconds["verify"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    credits = {}
-    for art in articles:
-        c = wire_mod.detect(art.text, art.source, art.url)
-        if c is not None:
-            credits[art.id] = c
     clusters, match_cluster = cluster(matches, config.cluster, credits,
                                       {a.id: a.published for a in articles},
                                       [spans for _, spans in kept])
