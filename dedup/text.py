@@ -479,7 +479,9 @@ def segment(text: str, toks: Tokens | None = None) -> Sentences:
 def segment_batch(texts: Sequence[str], toks: Sequence[Tokens]) -> list[Sentences]:
     """:func:`segment` of each text (``toks``: its tokens). The sentence ends are
     found over the texts laid end to end, a newline between two: a boundary that
-    the newline adds falls at a text's end, where every text has one anyway."""
+    the newline adds falls at a text's end, where every text has one anyway.
+    Only the joining and cutting of sentences (:func:`_sentence_token_bounds`)
+    goes text by text, on Python lists; the spans are found for all texts at once."""
     out = [Sentences(_EMPTY_I, _EMPTY_I, np.zeros(1, dtype=np.int64)) for _ in texts]
     group = [k for k in range(len(texts)) if len(toks[k])]
     if not group:
@@ -494,36 +496,55 @@ def segment_batch(texts: Sequence[str], toks: Sequence[Tokens]) -> list[Sentence
     )
     cls = _char_classes(joined)
     offsets = _boundary_offsets(joined, every, cls)
-    first_tok = np.searchsorted(every.starts, offsets, side="left")
+    # the first token of each sentence a boundary starts, counted in its text
     cut = np.searchsorted(offsets, char_off).tolist() + [len(offsets)]
-    # the first character at or after each sentence end that is not punctuation
-    # (a text's end, the newline after it or the end of all, stops the search)
+    first_tok = np.searchsorted(every.starts, offsets, side="left")
+    first_tok -= np.repeat(tok_off, np.diff(cut))
+    candidates = first_tok.tolist()
+    # each text's sentence token bounds, all of them end to end
+    bounds: list[int] = []
+    n_sent = []
+    for m, n_tok in enumerate(n_toks.tolist()):
+        tb = _sentence_token_bounds(candidates[cut[m]:cut[m + 1]], n_tok)
+        bounds.extend(tb)
+        n_sent.append(len(tb) - 1)
+    tb_all = np.array(bounds, dtype=np.int64)
+    sizes = np.array(n_sent, dtype=np.int64)
+    tb_at = np.cumsum(sizes + 1) - (sizes + 1)  # where each text's bounds start
+    # a sentence's first and last token, over the tokens laid end to end
+    first = np.delete(tb_all, tb_at + sizes) + np.repeat(tok_off, sizes)
+    last = np.delete(tb_all, tb_at) - 1 + np.repeat(tok_off, sizes)
+    base = np.repeat(char_off, sizes)
+    starts = every.starts[first] - base
+    ends = every.ends[last]
+    # Extend each sentence over its trailing punctuation, up to the next
+    # sentence's first character, so passages read as whole sentences: the
+    # first character at or after its end that is not punctuation (a text's
+    # end, the newline after it or the end of all, stops the search).
     cls[-1] = _SPACE
     non_punct = np.flatnonzero((cls & (_SPACE | _WORDISH)) != 0)
+    first_non_punct = non_punct[np.searchsorted(non_punct, ends)] - base
+    next_starts = np.empty_like(starts)
+    next_starts[:-1] = starts[1:]
+    sent_at = np.cumsum(sizes) - sizes
+    next_starts[sent_at + sizes - 1] = [len(texts[k]) for k in group]  # each text's last
+    ends = np.minimum(first_non_punct, next_starts)
+    at, tb_from = sent_at.tolist(), tb_at.tolist()
     for m, k in enumerate(group):
-        n_tok = int(n_toks[m])
-        local = first_tok[cut[m] : cut[m + 1]] - tok_off[m]
-        bounds = distinct_sorted(np.concatenate([[0], local, [n_tok]]))  # local is sorted
-        tb = _sentence_token_bounds(bounds.tolist(), n_tok)
-        tk = toks[k]
-        starts = tk.starts[tb[:-1]]
-        ends = tk.ends[tb[1:] - 1]
-        # Extend each sentence over its trailing punctuation, up to the next
-        # sentence's first character, so passages read as whole sentences.
-        next_starts = np.append(starts[1:], len(texts[k]))
-        base = int(char_off[m])
-        first_non_punct = non_punct[np.searchsorted(non_punct, ends + base)] - base
-        out[k] = Sentences(starts, np.minimum(first_non_punct, next_starts).astype(np.int64), tb)
+        lo, n = at[m], n_sent[m]
+        out[k] = Sentences(starts[lo:lo + n], ends[lo:lo + n],
+                           tb_all[tb_from[m]:tb_from[m] + n + 1])
     return out
 
 
-def _sentence_token_bounds(bounds: list[int], n_tok: int) -> np.ndarray:
-    """Sentence token bounds from the candidate ones (0 first, ``n_tok`` last):
-    short sentences joined with the next (the last one with the previous),
-    long ones cut into even pieces."""
+def _sentence_token_bounds(candidates: list[int], n_tok: int) -> list[int]:
+    """Sentence token bounds (0 first, ``n_tok`` last) from the first tokens of
+    the sentences the boundaries start (increasing; 0 and ``n_tok`` among them
+    or not): short sentences joined with the next (the last one with the
+    previous), long ones cut into even pieces."""
     kept = [0]
-    for b in bounds[1:-1]:
-        if b - kept[-1] >= MIN_SENTENCE_TOKENS:
+    for b in candidates:
+        if b - kept[-1] >= MIN_SENTENCE_TOKENS and b < n_tok:
             kept.append(b)
     if len(kept) > 1 and n_tok - kept[-1] < MIN_SENTENCE_TOKENS:
         kept.pop()
@@ -537,7 +558,7 @@ def _sentence_token_bounds(bounds: list[int], n_tok: int) -> np.ndarray:
             start = final[-1]
             final.extend(start + int(round(k * step)) for k in range(1, pieces))
         final.append(b)
-    return np.asarray(final, dtype=np.int64)
+    return final
 
 
 #: Splits a text into words and the pieces between them (for display).

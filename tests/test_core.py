@@ -233,6 +233,51 @@ def test_segment_batch_equals_one_text_at_a_time(texts: list[str]) -> None:
         assert got.ends.tolist() == one.ends.tolist()
 
 
+def _segment_reference(s: str, toks: text.Tokens) -> tuple[list[int], list[int], list[int]]:
+    """Sentences of one text, span by span (the per-text code segment_batch had
+    before it found every text's spans at once): (starts, ends, token bounds)."""
+    if len(toks) == 0:
+        return [], [], [0]
+    cls = text._char_classes(s)
+    offsets = text._boundary_offsets(s, toks, cls)
+    local = np.searchsorted(toks.starts, offsets, side="left").tolist()
+    bounds = sorted(set([0, *local, len(toks)]))
+    kept = [0]
+    for b in bounds[1:-1]:
+        if b - kept[-1] >= text.MIN_SENTENCE_TOKENS:
+            kept.append(b)
+    if len(kept) > 1 and len(toks) - kept[-1] < text.MIN_SENTENCE_TOKENS:
+        kept.pop()
+    kept.append(len(toks))
+    tb = [kept[0]]
+    for b in kept[1:]:
+        length = b - tb[-1]
+        if length > text.MAX_SENTENCE_TOKENS:
+            pieces = -(-length // text.MAX_SENTENCE_TOKENS)
+            tb.extend(tb[-1] + int(round(k * length / pieces)) for k in range(1, pieces))
+        tb.append(b)
+    starts = [int(toks.starts[t]) for t in tb[:-1]]
+    ends = []
+    for n, t in enumerate(tb[1:]):
+        end = int(toks.ends[t - 1])
+        while end < len(s) and not (cls[end] & (text._SPACE | text._WORDISH)):
+            end += 1  # over the trailing punctuation
+        ends.append(min(end, starts[n + 1] if n + 1 < len(starts) else len(s)))
+    return starts, ends, tb
+
+
+@settings(max_examples=80, deadline=None)
+@given(texts=st.lists(st.one_of(PIECES, TRICKY, st.just(WIRE_STORM)), max_size=6))
+def test_segment_batch_equals_a_text_by_text_reference(texts: list[str]) -> None:
+    """The spans found for all texts at once are those found text by text."""
+    toks = [text.tokenize(t) for t in texts]
+    for got, t, tk in zip(text.segment_batch(texts, toks), texts, toks, strict=True):
+        starts, ends, tb = _segment_reference(t, tk)
+        assert got.token_bounds.tolist() == tb
+        assert got.starts.tolist() == starts
+        assert got.ends.tolist() == ends
+
+
 @given(TRICKY)
 def test_sentences_cover_tokens_in_order(s: str) -> None:
     toks = text.tokenize(s)
