@@ -305,16 +305,16 @@ def unpack_profiles(packed: PackedProfiles) -> list[Profile]:
     """The profiles of :func:`pack_profiles` (their arrays views of its arrays,
     equal to the originals in values, dtypes and shapes)."""
     lengths, arrays = packed
-    columns: dict[str, list[np.ndarray]] = {}
-    for name, value in arrays.items():
+    columns: list[list[np.ndarray]] = []
+    for name in _PROFILE_ARRAYS:  # in the order of Profile's fields
+        value = arrays[name]
         if isinstance(value, tuple):
             whole, sizes = value
             cut = np.concatenate([[0], np.cumsum(sizes)]).tolist()
-            columns[name] = [whole[cut[k]:cut[k + 1]] for k in range(len(lengths))]
+            columns.append([whole[lo:hi] for lo, hi in zip(cut, cut[1:])])
         else:
-            columns[name] = value
-    return [Profile(length, **{name: columns[name][k] for name in _PROFILE_ARRAYS})
-            for k, length in enumerate(lengths)]
+            columns.append(value)
+    return [Profile(length, *row) for length, row in zip(lengths, zip(*columns), strict=True)]
 
 
 def _pack_range(fn: Callable[[tuple[int, int]], list[Any]], pack: Callable[[Any], Any],
