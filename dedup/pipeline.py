@@ -330,15 +330,30 @@ def _top_k_range(bounds: tuple[int, int]) -> list[np.ndarray]:
 def doc_candidates(vectors: sp.csr_matrix, config: Config) -> np.ndarray:
     """Each article's nearest neighbours by keyword cosine
     (:func:`dedup.tfidf.top_k_pairs`, its blocks over the pool)."""
+    return doc_neighbours(doc_keys(vectors, config), config)
+
+
+#: The keyword vectors of :func:`doc_keys`: (keys, their product columns), or None.
+DocKeys = tuple[sp.csr_matrix, sp.csr_matrix] | None
+
+
+def doc_keys(vectors: sp.csr_matrix | None, config: Config) -> DocKeys:
+    """The serial half of :func:`doc_candidates`: each article's keywords and
+    the columns its products are taken with (None: no neighbours to find)."""
     params = config.tfidf
-    n = vectors.shape[0]
-    if n < 2 or params.top_k == 0:
-        return np.zeros((0, 2), dtype=np.int64)
+    if vectors is None or vectors.shape[0] < 2 or params.top_k == 0:
+        return None
     keys = tfidf_mod.keep_top_terms(vectors, params.keywords)
-    shared = {"keys": keys, "keys_t": tfidf_mod.product_columns(keys, params.keyword_max_articles),
-              "tfidf": params}
-    parts = _run_ranges(_top_k_range, n, _workers(config), shared, "neighbours", None,
-                        _POOL_MIN["neighbours"], step=_POOL_STEP["neighbours"])
+    return keys, tfidf_mod.product_columns(keys, params.keyword_max_articles)
+
+
+def doc_neighbours(keys: DocKeys, config: Config) -> np.ndarray:
+    """The half of :func:`doc_candidates` over the pool: the products' blocks."""
+    if keys is None:
+        return np.zeros((0, 2), dtype=np.int64)
+    shared = {"keys": keys[0], "keys_t": keys[1], "tfidf": config.tfidf}
+    parts = _run_ranges(_top_k_range, keys[0].shape[0], _workers(config), shared, "neighbours",
+                        None, _POOL_MIN["neighbours"], step=_POOL_STEP["neighbours"])
     return tfidf_mod.sorted_pairs(parts)
 
 
@@ -807,22 +822,28 @@ def scan_articles(
     seconds["profile"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    vectors, _ = tfidf_mod.doc_vectors(doc_matrix(profiles)) if profiles else (None, None)
-    tfidf_pairs = (doc_candidates(vectors, config) if vectors is not None
-                   else np.zeros((0, 2), dtype=np.int64))
-    # The LSH buckets (numpy sorts, which release the GIL) are found in a thread
-    # beside the passage keywords, a serial stage that leaves a core idle; the
-    # thread ends before the next process pool forks. "lsh" is its own time,
-    # within "tfidf"'s. (The article neighbours come first, alone: their
-    # keyword ranking is the scan's largest transient at 100k articles.)
-    # The wire credits (regular expressions over each text) follow the buckets in
-    # that thread: the passage keywords leave it time enough for both.
+    # The passage keywords and their window pairs are serial work (numpy, scipy
+    # and compiled loops, most of it without the GIL); beside them, in a thread,
+    # go the serial halves of the other stages: the LSH buckets, the article
+    # vectors and keywords, the wire credits (regular expressions). In that
+    # order: the buckets' sort and the window pairs are the two largest
+    # transients, and with the buckets first they do not meet (at 100k articles
+    # the other order peaked 280 MB higher). The thread ends before the next
+    # process pool forks; the products of both keyword sets are then taken over
+    # the pool. "lsh" is the buckets' own time, within "tfidf"'s.
+    def beside_work() -> tuple[Any, ...]:
+        lsh_pairs, lsh_seconds = _timed(lsh_candidates, profiles, config)
+        vectors, _ = (tfidf_mod.doc_vectors(doc_matrix(profiles)) if profiles
+                      else (None, None))
+        keys = doc_keys(vectors, config)
+        return vectors, keys, lsh_pairs, lsh_seconds, wire_credits(articles)
+
     with ThreadPoolExecutor(max_workers=1) as beside:
-        lsh_job = beside.submit(_timed, lsh_candidates, profiles, config)
-        credits_job = beside.submit(wire_credits, articles)
+        job = beside.submit(beside_work)
         windows = passage_windows(profiles, config)
-        lsh_pairs, seconds["lsh"] = lsh_job.result()
-        credits = credits_job.result()
+        vectors, keys, lsh_pairs, seconds["lsh"], credits = job.result()
+    tfidf_pairs = doc_neighbours(keys, config)
+    del keys
     passage_pairs = passage_pairs_of(windows, config)
     del windows
     near_pairs = near_copy_candidates(profiles, ids, lsh_pairs, config)
