@@ -194,10 +194,10 @@ def dice_screen(row_ptr: np.ndarray, cols: np.ndarray, art_rows: np.ndarray, xs:
     each sentence of the first walks the chains of its terms; the counts, and
     so the answer, are those of :func:`dice_rows`.
     """
-    n_most = 1
-    for x in range(len(art_rows) - 1):
-        n_most = max(n_most, row_ptr[art_rows[x + 1]] - row_ptr[art_rows[x]],
-                     art_rows[x + 1] - art_rows[x])
+    n_most = 1  # the most entries and sentences of any second text
+    for y in ys:
+        n_most = max(n_most, row_ptr[art_rows[y + 1]] - row_ptr[art_rows[y]],
+                     art_rows[y + 1] - art_rows[y])
     nxt = np.empty(n_most, np.int32)
     sent_of = np.empty(n_most, np.int32)
     count = np.zeros(n_most, np.int64)

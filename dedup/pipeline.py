@@ -389,21 +389,31 @@ def _term_heads() -> np.ndarray:
 
 
 def dice_screen(profiles: Sequence[Profile], xs: np.ndarray, ys: np.ndarray,
-                dice: float) -> np.ndarray:
+                dice: float,
+                stack: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Whether each pair ``(xs[k], ys[k])`` of profiles has a sentence pair over
     the Dice bar of seeding (:func:`dedup._kernels.dice_screen`); a pair without
-    one aligns to nothing."""
+    one aligns to nothing. ``stack``, when given, is :func:`sentence_stack` of
+    all ``profiles`` (else the pairs' profiles are stacked for the call)."""
     if len(xs) == 0:
         return np.zeros(0, dtype=bool)
     from dedup import _kernels  # numba, loaded before the verify pool forks
 
-    arts = unique(np.concatenate([xs, ys]))
-    chosen = [profiles[k] for k in arts.tolist()]
-    art_rows = np.zeros(len(chosen) + 1, dtype=np.int64)
-    np.cumsum([len(p.indptr) - 1 for p in chosen], out=art_rows[1:])
-    row_ptr, cols = _stacked_sentences(chosen)
-    return _kernels.dice_screen(row_ptr, cols, art_rows, arts.searchsorted(xs),
-                                arts.searchsorted(ys), dice, _term_heads())
+    if stack is None:
+        arts = unique(np.concatenate([xs, ys]))
+        stack = sentence_stack([profiles[k] for k in arts.tolist()])
+        xs, ys = arts.searchsorted(xs), arts.searchsorted(ys)
+    row_ptr, cols, art_rows = stack
+    return _kernels.dice_screen(row_ptr, cols, art_rows, xs, ys, dice, _term_heads())
+
+
+def sentence_stack(profiles: Sequence[Profile]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The profiles' sentence terms laid end to end, as :func:`dice_screen` reads
+    them: (sentence indptr, term columns, first sentence of each profile and
+    one past the last)."""
+    art_rows = np.zeros(len(profiles) + 1, dtype=np.int64)
+    np.cumsum([len(p.indptr) - 1 for p in profiles], out=art_rows[1:])
+    return (*_stacked_sentences(profiles), art_rows)
 
 
 def _align_range(bounds: tuple[int, int]) -> list[Alignment]:
@@ -425,7 +435,7 @@ def _align_range(bounds: tuple[int, int]) -> list[Alignment]:
     xs = np.where(flip, part[:, 1], part[:, 0])
     ys = np.where(flip, part[:, 0], part[:, 1])
     # most candidate pairs have no seeds: those are found for the range in one call
-    seeded = dice_screen(profiles, xs, ys, params.seed_dice).tolist()
+    seeded = dice_screen(profiles, xs, ys, params.seed_dice, _SHARED.get("stack")).tolist()
     out = []
     for x, y, flipped, has_seeds in zip(xs.tolist(), ys.tolist(), flip.tolist(), seeded):
         if not has_seeds:
@@ -562,9 +572,11 @@ def align_pairs(
         flips = rank[pairs[:, 0]] > rank[pairs[:, 1]]
     if len(pairs):
         load_kernels()
+    # all sentences laid end to end once, not each range's for its Dice screen
+    stack = sentence_stack(profiles) if len(pairs) else None
     return _run_ranges(_align_range, len(pairs), _workers(config),
                        {"profiles": profiles, "pairs": pairs, "align": config.align,
-                        "texts": texts, "flips": flips}, "verify", progress, 100)
+                        "texts": texts, "flips": flips, "stack": stack}, "verify", progress, 100)
 
 
 # --- stages ----------------------------------------------------------------
@@ -582,9 +594,13 @@ def doc_matrix(profiles: Sequence[Profile]) -> sp.csr_matrix:
 def _stacked_sentences(profiles: Sequence[Profile]) -> tuple[np.ndarray, np.ndarray]:
     """The profiles' sentence terms laid end to end: the CSR ``indptr`` of all
     their sentences (int64) and the term columns."""
-    offsets = np.concatenate([[0], np.cumsum([len(p.cols) for p in profiles])])
-    indptr = np.concatenate([np.zeros(1, dtype=np.int64)]
-                            + [p.indptr[1:] + off for p, off in zip(profiles, offsets)])
+    if not profiles:
+        return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32)
+    n_sent = np.array([len(p.indptr) - 1 for p in profiles], dtype=np.int64)
+    n_cols = np.array([len(p.cols) for p in profiles], dtype=np.int64)
+    indptr = np.zeros(int(n_sent.sum()) + 1, dtype=np.int64)
+    np.concatenate([p.indptr[1:] for p in profiles], out=indptr[1:], casting="unsafe")
+    indptr[1:] += np.repeat(np.cumsum(n_cols) - n_cols, n_sent)
     return indptr, np.concatenate([p.cols for p in profiles])
 
 

@@ -193,6 +193,9 @@ def test_dice_screen_answers_as_seeding_does(texts: list[str], dice: float) -> N
         want.append(bool(_kernels.dice_rows(a.indptr, a.term_of, a_to_b, b.indptr, b.term_ptr,
                                             b.rows_by_term, dice).any()))
     assert got == want
+    # the same over all profiles' sentences stacked once, as the verify pool does
+    stack = pipeline.sentence_stack(profiles)
+    assert pipeline.dice_screen(profiles, xs, ys, dice, stack).tolist() == want
     assert (pipeline._term_heads() == -1).all()
 
 
