@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from dedup.model import Passage, swapped_passages
-from dedup.text import sorted_member, unique
+from dedup.text import run_starts, sorted_member, unique
 
 
 @dataclass(frozen=True)
@@ -140,8 +140,7 @@ class Side:
         # one stable sort of the entries by term gives all four
         by_term = np.argsort(self.cols, kind="stable")
         col = self.cols[by_term]
-        first = np.ones(len(col), dtype=bool)
-        np.not_equal(col[1:], col[:-1], out=first[1:])
+        first = run_starts(col)
         term_of = np.empty(len(col), dtype=np.int64)
         term_of[by_term] = first.cumsum() - 1
         term_ptr = np.append(first.nonzero()[0], len(col))

@@ -438,11 +438,17 @@ def unique(values: np.ndarray) -> np.ndarray:
     return distinct_sorted(np.sort(values, axis=None))
 
 
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """Boolean mask of the first element of each run of equal values (of a
+    sorted array: each distinct value's first place)."""
+    first = np.ones(len(values), dtype=bool)
+    np.not_equal(values[1:], values[:-1], out=first[1:])
+    return first
+
+
 def distinct_sorted(values: np.ndarray) -> np.ndarray:
     """``np.unique`` of a sorted array (one comparison; no hashing or sort)."""
-    keep = np.ones(len(values), dtype=bool)
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]
+    return values[run_starts(values)]
 
 
 def unique_pairs(pairs: np.ndarray) -> np.ndarray:
