@@ -408,12 +408,19 @@ def dice_screen(profiles: Sequence[Profile], xs: np.ndarray, ys: np.ndarray,
 
 
 def sentence_stack(profiles: Sequence[Profile]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The profiles' sentence terms laid end to end, as :func:`dice_screen` reads
-    them: (sentence indptr, term columns, first sentence of each profile and
-    one past the last)."""
+    """The profiles' sentence terms laid end to end: the CSR ``indptr`` of all
+    their sentences (int64), the term columns, and the first sentence of each
+    profile (and one past the last)."""
+    n_sent = np.array([len(p.indptr) - 1 for p in profiles], dtype=np.int64)
+    n_cols = np.array([len(p.cols) for p in profiles], dtype=np.int64)
     art_rows = np.zeros(len(profiles) + 1, dtype=np.int64)
-    np.cumsum([len(p.indptr) - 1 for p in profiles], out=art_rows[1:])
-    return (*_stacked_sentences(profiles), art_rows)
+    np.cumsum(n_sent, out=art_rows[1:])
+    indptr = np.zeros(int(art_rows[-1]) + 1, dtype=np.int64)
+    if not profiles:
+        return indptr, np.zeros(0, dtype=np.int32), art_rows
+    np.concatenate([p.indptr[1:] for p in profiles], out=indptr[1:], casting="unsafe")
+    indptr[1:] += np.repeat(np.cumsum(n_cols) - n_cols, n_sent)
+    return indptr, np.concatenate([p.cols for p in profiles]), art_rows
 
 
 def _align_range(bounds: tuple[int, int]) -> list[Alignment]:
@@ -591,28 +598,14 @@ def doc_matrix(profiles: Sequence[Profile]) -> sp.csr_matrix:
     return sp.csr_matrix((vals, cols, indptr), shape=(len(profiles), tfidf_mod.N_FEATURES))
 
 
-def _stacked_sentences(profiles: Sequence[Profile]) -> tuple[np.ndarray, np.ndarray]:
-    """The profiles' sentence terms laid end to end: the CSR ``indptr`` of all
-    their sentences (int64) and the term columns."""
-    if not profiles:
-        return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32)
-    n_sent = np.array([len(p.indptr) - 1 for p in profiles], dtype=np.int64)
-    n_cols = np.array([len(p.cols) for p in profiles], dtype=np.int64)
-    indptr = np.zeros(int(n_sent.sum()) + 1, dtype=np.int64)
-    np.concatenate([p.indptr[1:] for p in profiles], out=indptr[1:], casting="unsafe")
-    indptr[1:] += np.repeat(np.cumsum(n_cols) - n_cols, n_sent)
-    return indptr, np.concatenate([p.cols for p in profiles])
-
-
 def sentence_matrix(profiles: Sequence[Profile]) -> tuple[sp.csr_matrix, np.ndarray]:
     """(all sentences, N_FEATURES) term counts and the article of each sentence."""
-    n_sent = np.array([len(p.sent_starts) for p in profiles], dtype=np.int64)
-    owner = np.repeat(np.arange(len(profiles)), n_sent)
-    if not profiles or n_sent.sum() == 0:
+    indptr, cols, art_rows = sentence_stack(profiles)
+    owner = np.repeat(np.arange(len(profiles)), np.diff(art_rows))
+    if art_rows[-1] == 0:
         return sp.csr_matrix((0, tfidf_mod.N_FEATURES)), owner
-    indptr, cols = _stacked_sentences(profiles)
     counts = np.concatenate([p.counts for p in profiles])
-    mat = sp.csr_matrix((counts, cols, indptr), shape=(int(n_sent.sum()), tfidf_mod.N_FEATURES))
+    mat = sp.csr_matrix((counts, cols, indptr), shape=(int(art_rows[-1]), tfidf_mod.N_FEATURES))
     return mat, owner
 
 
