@@ -9,6 +9,7 @@ whole batch.
 from __future__ import annotations
 
 import gc
+import mmap
 import multiprocessing as mp
 import os
 import threading
@@ -18,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -255,7 +256,7 @@ def _bands(config: Config) -> tuple[int, int]:
 _SHARED: dict[str, Any] = {}
 
 #: Below this much work a stage runs in this process (forking costs more).
-_POOL_MIN = {"passages": 400_000, "neighbours": 2000}
+_POOL_MIN = {"profile": 64, "passages": 400_000, "neighbours": 2000}
 #: Work items per task (a neighbours block of 500 rows holds up to 500 x n cosines).
 _POOL_STEP = {"passages": 200_000, "neighbours": 500}
 
@@ -279,37 +280,99 @@ def _profile_range(bounds: tuple[int, int]) -> list[Profile]:
 #: The array fields of a :class:`Profile`.
 _PROFILE_ARRAYS = tuple(f.name for f in fields(Profile) if f.name != "length")
 
+
+class Arena:
+    """Memory the pool's workers write their results into and this process reads
+    them from in place: an anonymous shared map made before the workers fork,
+    handed out in blocks from a counter under a lock. Its pages are taken only
+    when written; a block that does not fit is not given (the caller sends its
+    results by pickle instead)."""
+
+    ALIGN = 64
+
+    def __init__(self, size: int, ctx: Any) -> None:
+        self.buffer = mmap.mmap(-1, max(size, mmap.PAGESIZE))
+        self._top = ctx.Value("q", 0)
+
+    def take(self, nbytes: int) -> int | None:
+        """The offset of a new block of ``nbytes``, or None when the map is full."""
+        with self._top.get_lock():
+            lo = int(self._top.value)
+            if lo + nbytes > len(self.buffer):
+                return None
+            self._top.value = lo + -(-nbytes // self.ALIGN) * self.ALIGN
+        return lo
+
+    def array(self, offset: int, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
+        return np.ndarray(shape, dtype=np.dtype(dtype), buffer=self.buffer, offset=offset)
+
+
+#: Bytes of arena reserved per character of the texts to profile: profiles take
+#: about 5 (a block that does not fit is pickled back instead).
+ARENA_BYTES_PER_CHAR = 12
+
+
+class ArenaSlice(NamedTuple):
+    """Where a packed array lies in an :class:`Arena`."""
+
+    offset: int
+    dtype: str
+    shape: tuple[int, ...]
+
+
 #: Profiles as a worker sends them: their lengths, and per array field either the
-#: field's arrays laid end to end with the length of each, or (when their dtypes
-#: or shapes differ, as an empty text's may) the arrays themselves.
-PackedProfiles = tuple[list[int], dict[str, tuple[np.ndarray, np.ndarray] | list[np.ndarray]]]
+#: field's arrays laid end to end (in place, or where they lie in the arena) with
+#: the length of each, or (when their dtypes or shapes differ, as an empty text's
+#: may) the arrays themselves.
+PackedProfiles = tuple[
+    list[int],
+    dict[str, tuple[np.ndarray | ArenaSlice, np.ndarray] | list[np.ndarray]],
+]
 
 
 def pack_profiles(profiles: Sequence[Profile]) -> PackedProfiles:
     """``profiles`` in a few large arrays. A worker's results are pickled back
     to the parent: 14 small arrays per article pickle at a few microseconds
     each, and unpickling them was most of a scan's profile stage; a few large
-    arrays pickle at memory speed."""
-    packed: dict[str, tuple[np.ndarray, np.ndarray] | list[np.ndarray]] = {}
+    arrays pickle at memory speed. With an arena shared with the parent
+    (``_SHARED["arena"]``), the large arrays are written into it and only where
+    they lie is pickled: the parent neither receives nor copies them."""
+    packed: dict[str, tuple[np.ndarray | ArenaSlice, np.ndarray] | list[np.ndarray]] = {}
+    joined: dict[str, tuple[list[np.ndarray], np.dtype[Any], tuple[int, ...]]] = {}
     for name in _PROFILE_ARRAYS:
         arrays = [getattr(p, name) for p in profiles]
         kind = {(a.dtype, a.shape[1:]) for a in arrays}
         if len(kind) == 1:
-            packed[name] = (np.concatenate(arrays), np.array([len(a) for a in arrays]))
+            (dtype, rest), = kind
+            joined[name] = arrays, dtype, (sum(len(a) for a in arrays), *rest)
         else:
             packed[name] = arrays
+    arena: Arena | None = _SHARED.get("arena")
+    blocks = {name: -(-dtype.itemsize * int(np.prod(shape)) // Arena.ALIGN) * Arena.ALIGN
+              for name, (_, dtype, shape) in joined.items()}
+    at = arena.take(sum(blocks.values())) if arena is not None else None
+    for name, (arrays, dtype, shape) in joined.items():
+        lengths = np.array([len(a) for a in arrays])
+        if arena is None or at is None:
+            packed[name] = (np.concatenate(arrays), lengths)
+            continue
+        np.concatenate(arrays, out=arena.array(at, dtype.str, shape))
+        packed[name] = (ArenaSlice(at, dtype.str, shape), lengths)
+        at += blocks[name]
     return [p.length for p in profiles], packed
 
 
 def unpack_profiles(packed: PackedProfiles) -> list[Profile]:
     """The profiles of :func:`pack_profiles` (their arrays views of its arrays,
-    equal to the originals in values, dtypes and shapes)."""
+    or of the arena's, equal to the originals in values, dtypes and shapes)."""
     lengths, arrays = packed
     columns: list[list[np.ndarray]] = []
     for name in _PROFILE_ARRAYS:  # in the order of Profile's fields
         value = arrays[name]
         if isinstance(value, tuple):
             whole, sizes = value
+            if isinstance(whole, ArenaSlice):
+                whole = _SHARED["arena"].array(*whole)
             cut = np.concatenate([[0], np.cumsum(sizes)]).tolist()
             columns.append([whole[lo:hi] for lo, hi in zip(cut, cut[1:])])
         else:
@@ -520,9 +583,12 @@ def profiles_of(
     """Profiles of many texts, in order, over a process pool. While the workers
     run, this process loads the alignment kernels (numba's import and its cached
     code, a third of a second), which the verify stage would otherwise load alone."""
-    return _run_ranges(_profile_range, len(texts), _workers(config),
-                       {"texts": texts, "sketch": config.sketch, "bands": _bands(config)},
-                       "profile", progress, 64, codec=(pack_profiles, unpack_profiles),
+    shared: dict[str, Any] = {"texts": texts, "sketch": config.sketch, "bands": _bands(config)}
+    ctx = _fork_context()
+    if ctx is not None and _workers(config) > 1 and len(texts) >= _POOL_MIN["profile"]:
+        shared["arena"] = Arena(ARENA_BYTES_PER_CHAR * sum(map(len, texts)), ctx)
+    return _run_ranges(_profile_range, len(texts), _workers(config), shared, "profile",
+                       progress, _POOL_MIN["profile"], codec=(pack_profiles, unpack_profiles),
                        meanwhile=load_kernels)
 
 

@@ -150,6 +150,51 @@ def test_profiles_from_the_pool_equal_those_of_one_process() -> None:
     _same_profiles(pipeline.unpack_profiles(pipeline.pack_profiles(one)), one)
 
 
+def _arena_backed(profiles: list[Any]) -> list[bool]:
+    import mmap
+
+    def base(a: np.ndarray) -> Any:
+        while isinstance(a, np.ndarray) and a.base is not None:
+            a = a.base
+        return a
+
+    return [isinstance(base(p.cols), mmap.mmap) for p in profiles]
+
+
+def test_profiles_from_the_pool_lie_in_the_arena_or_come_pickled_when_it_is_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Workers write their packed profiles into a map shared with the parent,
+    which reads them in place; a range that does not fit is pickled back
+    instead. Either way the profiles are those of one process."""
+    from dedup import pipeline
+
+    texts = [WIRE_STORM, "", WIRE_BANK, "a", "Hello.", WIRE_STORM[:300]] * 30
+    one = pipeline.profiles_of(texts, Config(workers=1))
+    roomy = pipeline.profiles_of(texts, Config(workers=2))
+    _same_profiles(roomy, one)
+    assert all(_arena_backed(roomy))
+    # a byte a character (profiles take about 5): the first ranges fit, not all
+    monkeypatch.setattr(pipeline, "ARENA_BYTES_PER_CHAR", 1)
+    tight = pipeline.profiles_of(texts, Config(workers=2))
+    _same_profiles(tight, one)
+    backed = _arena_backed(tight)
+    assert any(backed) and not all(backed)
+
+
+def test_arena_blocks_are_aligned_apart_and_refused_when_full() -> None:
+    import multiprocessing as mp
+
+    from dedup import pipeline
+
+    arena = pipeline.Arena(4096, mp.get_context("fork"))
+    assert [arena.take(n) for n in (10, 64, 65, 1)] == [0, 64, 128, 256]
+    assert arena.take(4096) is None and arena.take(4096 - 320) == 320
+    assert arena.take(1) is None
+    arena.array(64, "<i4", (3,))[:] = [1, 2, 3]
+    assert arena.array(64, "<i4", (3,)).tolist() == [1, 2, 3]
+
+
 def test_packed_profiles_keep_arrays_whose_dtypes_differ() -> None:
     from dataclasses import replace
 
