@@ -311,3 +311,38 @@ def group_pair_codes(groups: np.ndarray, members: np.ndarray, owner: np.ndarray,
                 pos += 1
         i = j
     return out[:pos]
+
+
+@njit(cache=True, nogil=True)
+def window_minhash(values: np.ndarray, cuts: np.ndarray, first: np.ndarray, last: np.ndarray,
+                   a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """MinHash signatures of windows of shingles (see
+    :func:`dedup.sketch.batch_signatures`): ``values`` are the shingles' 32-bit
+    values after ``fmix32``, cut into blocks at ``cuts`` (block k is
+    ``values[cuts[k]:cuts[k + 1]]``, the last to the end); window w spans
+    blocks ``first[w]`` to ``last[w]``. A shingle's value under permutation p
+    is ``a[p] * v + b[p]`` mod 2**32, as numpy's uint32 arithmetic gives it, so
+    the signatures are numpy's bit for bit; here each shingle is read once and
+    its 128 values never leave the registers."""
+    n_blocks = len(cuts)
+    n_perm = len(a)
+    block = np.empty((n_blocks, n_perm), np.uint32)
+    for k in range(n_blocks):
+        hi = cuts[k + 1] if k + 1 < n_blocks else len(values)
+        acc = block[k]
+        acc[:] = np.uint32(0xFFFFFFFF)
+        for s in range(cuts[k], hi):
+            v = values[s]
+            for p in range(n_perm):
+                x = np.uint32(a[p] * v + b[p])
+                if x < acc[p]:
+                    acc[p] = x
+    out = np.empty((len(first), n_perm), np.uint32)
+    for w in range(len(first)):
+        row = out[w]
+        row[:] = block[first[w]]
+        for k in range(first[w] + 1, last[w] + 1):
+            for p in range(n_perm):
+                if block[k, p] < row[p]:
+                    row[p] = block[k, p]
+    return out

@@ -286,8 +286,8 @@ def _kernels() -> Any:
 
 
 def load_kernels() -> None:
-    """Compile the seeding kernels in this process (or load them from numba's
-    cache) by seeding one sentence against itself, and screening it
+    """Compile the kernels in this process (or load them from numba's cache) by
+    seeding one sentence against itself, screening it
     (:func:`dedup.pipeline.dice_screen`, with the argument types it passes), so
     that processes forked after it inherit them instead of each compiling its own."""
     one = np.ones(1, dtype=np.int64)
@@ -299,6 +299,9 @@ def load_kernels() -> None:
                 token_bounds=np.array([0, 1]), bigrams=np.zeros(0, dtype=np.uint64),
                 quoted=np.zeros(1))
     seeds(side, side, AlignParams())
+    # and the signatures' loop (dedup.sketch.batch_signatures), with its argument types
+    u32 = np.zeros(1, dtype=np.uint32)
+    _kernels().window_minhash(u32, one - 1, one - 1, one - 1, u32, u32)
 
 
 @lru_cache(maxsize=1024)

@@ -122,12 +122,13 @@ def profile(text: str, params: sketch_mod.SketchParams, bands: tuple[int, int]) 
 
 
 def profile_batch(texts: Sequence[str], params: sketch_mod.SketchParams,
-                  bands: tuple[int, int]) -> list[Profile]:
+                  bands: tuple[int, int], compiled: bool = False) -> list[Profile]:
     """The profiles of several texts. Short texts make many small numpy calls,
     so what can be is computed over the texts laid end to end, up to
     ``text.BATCH_CHARS`` characters at a time (a longer text alone): tokens,
     feature columns, sentence ends, term counts, passage signatures and band
-    keys."""
+    keys. ``compiled``: the signatures by numba's loop (the same values, in a
+    third of numpy's time, once the kernels are loaded)."""
     out: list[Profile] = []
     lo = 0
     while lo < len(texts):
@@ -135,13 +136,13 @@ def profile_batch(texts: Sequence[str], params: sketch_mod.SketchParams,
         while hi < len(texts) and size + len(texts[hi]) <= BATCH_CHARS:
             size += len(texts[hi])
             hi += 1
-        out.extend(_profile_group(texts[lo:hi], params, bands))
+        out.extend(_profile_group(texts[lo:hi], params, bands, compiled))
         lo = hi
     return out
 
 
 def _profile_group(texts: Sequence[str], params: sketch_mod.SketchParams,
-                   bands: tuple[int, int]) -> list[Profile]:
+                   bands: tuple[int, int], compiled: bool) -> list[Profile]:
     toks = tokenize_batch(texts)
     feats = _mapper().features_batch(texts, toks)
     sents = segment_batch(texts, toks)
@@ -153,7 +154,7 @@ def _profile_group(texts: Sequence[str], params: sketch_mod.SketchParams,
     shingles = sketch_mod.shingle_hashes_batch(hashes, params.shingle_size)
     # word bigrams (a text of one token has none)
     bigrams = sketch_mod.shingle_hashes_batch([h if len(h) > 1 else h[:0] for h in hashes], 2)
-    signatures, n_windows = sketch_mod.batch_signatures(shingles, params)
+    signatures, n_windows = sketch_mod.batch_signatures(shingles, params, compiled)
     keys = lsh_mod.band_keys(signatures, *bands)
     bounds = np.concatenate([[0], np.cumsum(n_windows)])
     # the whole text's signature: the minimum of its windows' (a text without
@@ -274,7 +275,7 @@ def _fork_context() -> Any:
 
 def _profile_range(bounds: tuple[int, int]) -> list[Profile]:
     texts, params, bands = _SHARED["texts"], _SHARED["sketch"], _SHARED["bands"]
-    return profile_batch(texts[bounds[0]:bounds[1]], params, bands)
+    return profile_batch(texts[bounds[0]:bounds[1]], params, bands, compiled=True)
 
 
 #: The array fields of a :class:`Profile`.
@@ -529,13 +530,11 @@ def _run_ranges(
     min_parallel: int,
     step: int | None = None,
     codec: tuple[Callable[[list[Any]], Any], Callable[[Any], list[Any]]] | None = None,
-    meanwhile: Callable[[], None] | None = None,
 ) -> list[Any]:
     """Apply ``fn`` to index ranges covering 0..n, in order, possibly in forked workers
     that inherit ``shared`` (no pickling of the inputs). A worker's results are
     pickled back to the parent: ``codec`` (pack, unpack), when given, packs
-    them before and unpacks them after. ``meanwhile``, when given, is called in
-    this process while the workers run (not at all without them)."""
+    them before and unpacks them after."""
     _SHARED.clear()
     _SHARED.update(shared)
     out: list[Any] = []
@@ -556,8 +555,6 @@ def _run_ranges(
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             call = fn if codec is None else partial(_pack_range, fn, codec[0])
             parts = pool.map(call, ranges)  # every range submitted, the workers forked
-            if meanwhile is not None:
-                meanwhile()
             # The results (a scan's profiles, alignments) make no reference cycles,
             # but their many objects would set off collections that walk all of
             # them again: at 100k articles, a second of the profile stage.
@@ -580,16 +577,17 @@ def _run_ranges(
 def profiles_of(
     texts: Sequence[str], config: Config, progress: Progress | None = None
 ) -> list[Profile]:
-    """Profiles of many texts, in order, over a process pool. While the workers
-    run, this process loads the alignment kernels (numba's import and its cached
-    code, a third of a second), which the verify stage would otherwise load alone."""
+    """Profiles of many texts, in order, over a process pool. The compiled
+    kernels (numba's import and its cached code, a third of a second, which the
+    verify stage needs anyway) are loaded first, so that the workers fork with
+    them and make the signatures with numba's loop (:func:`profile_batch`)."""
+    load_kernels()
     shared: dict[str, Any] = {"texts": texts, "sketch": config.sketch, "bands": _bands(config)}
     ctx = _fork_context()
     if ctx is not None and _workers(config) > 1 and len(texts) >= _POOL_MIN["profile"]:
         shared["arena"] = Arena(ARENA_BYTES_PER_CHAR * sum(map(len, texts)), ctx)
     return _run_ranges(_profile_range, len(texts), _workers(config), shared, "profile",
-                       progress, _POOL_MIN["profile"], codec=(pack_profiles, unpack_profiles),
-                       meanwhile=load_kernels)
+                       progress, _POOL_MIN["profile"], codec=(pack_profiles, unpack_profiles))
 
 
 def passage_windows(profiles: Sequence[Profile], config: Config) -> PassageWindows | None:

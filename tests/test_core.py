@@ -182,6 +182,17 @@ def test_profiles_from_the_pool_lie_in_the_arena_or_come_pickled_when_it_is_full
     assert any(backed) and not all(backed)
 
 
+def test_profiles_with_compiled_signatures_equal_numpys() -> None:
+    """A scan's workers fork with the kernels loaded and make the signatures
+    with numba's loop: the same profiles as numpy's."""
+    from dedup import pipeline
+
+    texts = [WIRE_STORM, "", WIRE_BANK, "a", "Hello.", WIRE_STORM[:300]] * 30
+    numpy_made = pipeline.profile_batch(texts, Config().sketch, pipeline._bands(Config()))
+    _same_profiles(pipeline.profiles_of(texts, Config(workers=2)), numpy_made)
+    _same_profiles(pipeline.profiles_of(texts, Config(workers=1)), numpy_made)
+
+
 def test_arena_blocks_are_aligned_apart_and_refused_when_full() -> None:
     import multiprocessing as mp
 
@@ -415,13 +426,16 @@ def test_batch_signatures_equal_one_text_at_a_time(sizes: list[int], window: int
                                                    stride_share: float, batch: int,
                                                    seed: int) -> None:
     """Texts laid end to end give each text's own window signatures: no window
-    crosses into the next text, whatever the batch bound cuts."""
+    crosses into the next text, whatever the batch bound cuts; numba's loop
+    gives numpy's signatures."""
     params = sketch.SketchParams(num_perm=16, window=window,
                                  stride=max(1, int(window * stride_share)))
     rng = np.random.default_rng(seed)
     shingles = [rng.integers(0, 2**63, size=n, dtype=np.uint64) for n in sizes]
     with patch.object(sketch, "BATCH_SHINGLES", batch):
         sigs, counts = sketch.batch_signatures(shingles, params)
+        compiled, compiled_counts = sketch.batch_signatures(shingles, params, compiled=True)
+    assert np.array_equal(compiled, sigs) and np.array_equal(compiled_counts, counts)
     one = [sketch.passage_signatures(x, params)[0] for x in shingles]
     assert counts.tolist() == [len(x) for x in one]
     assert np.array_equal(sigs, np.concatenate([np.zeros((0, 16), np.uint32), *one]))
