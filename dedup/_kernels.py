@@ -346,3 +346,117 @@ def window_minhash(values: np.ndarray, cuts: np.ndarray, first: np.ndarray, last
                 if block[k, p] < row[p]:
                     row[p] = block[k, p]
     return out
+
+
+@njit(cache=True, nogil=True)
+def intersection_size(a: np.ndarray, b: np.ndarray) -> int:
+    """How many values two sorted arrays of distinct values share."""
+    i = j = n = 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j]:
+            n += 1
+            i += 1
+            j += 1
+        elif a[i] < b[j]:
+            i += 1
+        else:
+            j += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _pairwise_block(p: np.ndarray, lo: int, n: int) -> float:
+    """numpy's pairwise sum of ``p[lo:lo + n]`` for 1 <= n <= 128: below 8
+    values one after the other, else in eight interleaved sums."""
+    if n < 8:
+        res = p[lo]
+        for i in range(lo + 1, lo + n):
+            res += p[i]
+        return res
+    r0, r1, r2, r3 = p[lo], p[lo + 1], p[lo + 2], p[lo + 3]
+    r4, r5, r6, r7 = p[lo + 4], p[lo + 5], p[lo + 6], p[lo + 7]
+    i = 8
+    while i < n - n % 8:
+        r0 += p[lo + i]
+        r1 += p[lo + i + 1]
+        r2 += p[lo + i + 2]
+        r3 += p[lo + i + 3]
+        r4 += p[lo + i + 4]
+        r5 += p[lo + i + 5]
+        r6 += p[lo + i + 6]
+        r7 += p[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += p[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True, nogil=True)
+def _pairwise_sum(p: np.ndarray, lo: int, n: int) -> float:
+    """numpy's pairwise summation of ``p[lo:lo + n]`` (``n`` >= 1), in the same
+    order and precision as its add reductions take it: up to 128 values by
+    :func:`_pairwise_block`, beyond that the sum of the two halves' (the first
+    a multiple of 8), each found the same way. (Without recursion, which
+    numba's cache does not take: the halves on a stack.)"""
+    if n <= 128:
+        return _pairwise_block(p, lo, n)
+    todo_lo = np.empty(128, np.int64)  # (lo, n) still to sum; n < 0: add the last two sums
+    todo_n = np.empty(128, np.int64)
+    sums = np.empty(128, p.dtype)
+    todo_lo[0], todo_n[0] = lo, n
+    t, s = 1, 0
+    while t:
+        t -= 1
+        at, size = todo_lo[t], todo_n[t]
+        if size < 0:
+            s -= 1
+            sums[s - 1] = sums[s - 1] + sums[s]
+        elif size <= 128:
+            sums[s] = _pairwise_block(p, at, size)
+            s += 1
+        else:
+            half = size // 2
+            half -= half % 8
+            todo_lo[t], todo_n[t] = 0, -1  # then add the halves' sums
+            todo_lo[t + 1], todo_n[t + 1] = at + half, size - half  # the second half
+            todo_lo[t + 2], todo_n[t + 2] = at, half  # the first half, first
+            t += 3
+    return sums[0]
+
+
+@njit(cache=True, nogil=True)
+def row_dots(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, a: np.ndarray,
+             b: np.ndarray) -> np.ndarray:
+    """Dot products of rows ``a[k]`` and ``b[k]`` of a CSR matrix with sorted,
+    distinct column indices, in its dtype: bit for bit what scipy gives for
+    ``m[a].multiply(m[b]).sum(axis=1)`` (the nonzero products of the shared
+    columns in column order, summed by ``np.add.reduceat``: the first product
+    plus the pairwise sum of the others), without gathering the rows."""
+    out = np.zeros(len(a), data.dtype)
+    most = 1
+    for r in range(len(indptr) - 1):
+        most = max(most, indptr[r + 1] - indptr[r])
+    buf = np.empty(most, data.dtype)
+    for k in range(len(a)):
+        p, p_end = indptr[a[k]], indptr[a[k] + 1]
+        q, q_end = indptr[b[k]], indptr[b[k] + 1]
+        m = 0
+        while p < p_end and q < q_end:
+            if indices[p] == indices[q]:
+                product = data[p] * data[q]
+                if product != 0:  # scipy's product keeps no zeros
+                    buf[m] = product
+                    m += 1
+                p += 1
+                q += 1
+            elif indices[p] < indices[q]:
+                p += 1
+            else:
+                q += 1
+        if m == 1:
+            out[k] = buf[0]
+        elif m > 1:
+            out[k] = buf[0] + _pairwise_sum(buf, 1, m - 1)
+    return out

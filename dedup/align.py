@@ -288,8 +288,9 @@ def _kernels() -> Any:
 def load_kernels() -> None:
     """Compile the kernels in this process (or load them from numba's cache) by
     seeding one sentence against itself, screening it
-    (:func:`dedup.pipeline.dice_screen`, with the argument types it passes), so
-    that processes forked after it inherit them instead of each compiling its own."""
+    (:func:`dedup.pipeline.dice_screen`, with the argument types it passes) and
+    calling the others once, so that processes forked after it inherit them
+    instead of each compiling its own."""
     one = np.ones(1, dtype=np.int64)
     pair = np.array([0, 1], dtype=np.int64)
     _kernels().dice_screen(pair, np.zeros(1, dtype=np.int32), pair, one - 1, one - 1, 0.5,
@@ -299,9 +300,15 @@ def load_kernels() -> None:
                 token_bounds=np.array([0, 1]), bigrams=np.zeros(0, dtype=np.uint64),
                 quoted=np.zeros(1))
     seeds(side, side, AlignParams())
-    # and the signatures' loop (dedup.sketch.batch_signatures), with its argument types
+    # the signatures' loop (dedup.sketch.batch_signatures), the sparse rows' dot
+    # products (dedup.tfidf.row_dots: window and article cosines) and the shingles'
+    # intersections (dedup.pipeline.jaccard), with the argument types they pass
     u32 = np.zeros(1, dtype=np.uint32)
     _kernels().window_minhash(u32, one - 1, one - 1, one - 1, u32, u32)
+    ptr, col = np.array([0, 1], dtype=np.int32), np.zeros(1, dtype=np.int32)
+    for dtype in (np.float32, np.float64):
+        _kernels().row_dots(ptr, col, np.ones(1, dtype=dtype), one - 1, one - 1)
+    _kernels().intersection_size(u32, u32)
 
 
 @lru_cache(maxsize=1024)

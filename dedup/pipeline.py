@@ -757,7 +757,9 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """Exact Jaccard similarity of two sorted unique shingle arrays."""
     if len(a) == 0 and len(b) == 0:
         return 1.0
-    inter = len(np.intersect1d(a, b, assume_unique=True))
+    from dedup._kernels import intersection_size
+
+    inter = intersection_size(a, b)
     return inter / (len(a) + len(b) - inter)
 
 

@@ -386,8 +386,7 @@ def pair_cosines(vectors: sp.csr_matrix, pairs: np.ndarray) -> np.ndarray:
     """Exact cosine of the full TF-IDF rows of each pair (rows are unit length)."""
     if len(pairs) == 0:
         return np.zeros(0, dtype=np.float64)
-    prod = vectors[pairs[:, 0]].multiply(vectors[pairs[:, 1]])
-    return np.clip(np.asarray(prod.sum(axis=1)).ravel(), 0.0, 1.0)
+    return np.clip(row_dots(vectors, pairs[:, 0], pairs[:, 1]), 0.0, 1.0)
 
 
 def window_matrix(sent_owner: np.ndarray, size: int, stride: int) -> tuple[sp.csr_matrix,
@@ -560,21 +559,22 @@ def rows_for_dots(keys: sp.csr_matrix) -> sp.csr_matrix:
     return rows
 
 
-def row_dots(rows: sp.csr_matrix, a: np.ndarray, b: np.ndarray,
-             chunk: int = 200_000) -> np.ndarray:
-    """Dot products of rows ``a[i]`` and ``b[i]`` of ``rows`` (from :func:`rows_for_dots`).
+def row_dots(rows: sp.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Dot products of rows ``a[i]`` and ``b[i]`` of ``rows`` (in its dtype).
 
-    scipy's elementwise product of the two gathered row sets merges each pair's
-    sorted columns in compiled code (about 3x faster than comparing every slot
-    of one row with every slot of the other in numpy); each dot is summed in
-    column order, the same value whatever the chunk.
+    The value of scipy's ``rows[a].multiply(rows[b]).sum(axis=1)``, bit for bit:
+    for a matrix with sorted, distinct column indices (the usual case; those of
+    :func:`rows_for_dots` are), by a compiled loop that merges each pair's
+    columns in place (:func:`dedup._kernels.row_dots`, 5x faster on a scan's
+    window pairs) instead of gathering both sets of rows first.
     """
-    out = np.zeros(len(a), dtype=np.float64)
-    for lo in range(0, len(a), chunk):
-        hi = min(len(a), lo + chunk)
-        both = rows[a[lo:hi]].multiply(rows[b[lo:hi]])
-        out[lo:hi] = np.asarray(both.sum(axis=1)).ravel()
-    return out
+    if not rows.has_canonical_format:
+        both = rows[a].multiply(rows[b])
+        return np.asarray(both.sum(axis=1)).ravel().astype(rows.dtype, copy=False)
+    from dedup._kernels import row_dots as dots
+
+    return dots(rows.indptr, rows.indices, rows.data, np.ascontiguousarray(a, dtype=np.int64),
+                np.ascontiguousarray(b, dtype=np.int64))
 
 
 def top_passage_pairs(a: np.ndarray, b: np.ndarray, cosines: np.ndarray, owner: np.ndarray,

@@ -193,6 +193,15 @@ def test_profiles_with_compiled_signatures_equal_numpys() -> None:
     _same_profiles(pipeline.profiles_of(texts, Config(workers=1)), numpy_made)
 
 
+@given(st.lists(st.integers(0, 60), unique=True), st.lists(st.integers(0, 60), unique=True))
+def test_jaccard_is_the_share_of_shingles_in_common(a: list[int], b: list[int]) -> None:
+    from dedup import pipeline
+
+    x, y = np.array(sorted(a), dtype=np.uint32), np.array(sorted(b), dtype=np.uint32)
+    want = len(set(a) & set(b)) / len(set(a) | set(b)) if a or b else 1.0
+    assert pipeline.jaccard(x, y) == want
+
+
 def test_arena_blocks_are_aligned_apart_and_refused_when_full() -> None:
     import multiprocessing as mp
 
@@ -990,10 +999,31 @@ def test_candidate_window_pairs_hold_every_pair_that_reaches_the_cosine(
     want = {(i, j) for i, j in zip(*np.nonzero(dense >= threshold - 1e-6)) if i < j}
     assert want <= set(zip(a.tolist(), b.tolist()))
     # the exact cosines of the candidates are the dense products
-    dots = tfidf.row_dots(tfidf.rows_for_dots(keys), a, b, chunk=7)
+    dots = tfidf.row_dots(tfidf.rows_for_dots(keys), a, b)
     assert np.allclose(dots, dense[a, b], atol=1e-6)
-    # the same values, to the last bit, whatever the chunk
-    assert np.array_equal(tfidf.row_dots(tfidf.rows_for_dots(keys), a, b), dots)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 12), width=st.integers(1, 400),
+       density=st.floats(0.01, 1.0), dtype=st.sampled_from([np.float32, np.float64]))
+def test_row_dots_are_scipys_to_the_last_bit(seed: int, n: int, width: int, density: float,
+                                             dtype: type) -> None:
+    """The compiled dot products sum the nonzero products in scipy's order (numpy's
+    pairwise summation past 8 and 128 shared columns), in the matrix's dtype;
+    products that underflow to zero are left out as scipy leaves them out."""
+    from dedup import tfidf
+
+    rng = np.random.default_rng(seed)
+    dense = rng.random((n, width)) * (rng.random((n, width)) < density)
+    dense[rng.random((n, width)) < 0.05] = 1e-30  # products of two of these underflow
+    rows = sp.csr_matrix(dense.astype(dtype))
+    a, b = rng.integers(0, n, 50), rng.integers(0, n, 50)
+    want = np.asarray(rows[a].multiply(rows[b]).sum(axis=1)).ravel()
+    got = tfidf.row_dots(rows, a, b)
+    assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+    # the pairs' cosines, as scipy gave them
+    assert tfidf.pair_cosines(rows, np.stack([a, b], axis=1)).tobytes() == np.clip(
+        want, 0.0, 1.0).tobytes()
 
 
 def _same_group_passes(groups: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
