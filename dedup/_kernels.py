@@ -460,3 +460,113 @@ def row_dots(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, a: np.nd
         elif m > 1:
             out[k] = buf[0] + _pairwise_sum(buf, 1, m - 1)
     return out
+
+
+@njit(cache=True, nogil=True)
+def _row_products(r: int, a_ptr: np.ndarray, a_idx: np.ndarray, a_val: np.ndarray,
+                  b_ptr: np.ndarray, b_idx: np.ndarray, b_val: np.ndarray, min_value: float,
+                  sums: np.ndarray, seen: np.ndarray, touched: np.ndarray,
+                  out_col: np.ndarray, out_val: np.ndarray) -> int:
+    """Row ``r`` of the product of CSR matrices a and b, as scipy's ``csr_matmat``
+    makes it (each column's sum taken in the same order and dtype, the columns
+    in its order: the reverse of their first touch), keeping the nonzero
+    entries other than column ``r`` that are not below ``min_value``: written
+    to ``out_col``/``out_val``, their count returned. ``sums`` (zeros) and
+    ``seen`` (zeros), one entry per column of b, are left as they came;
+    ``touched`` is scratch of as many entries."""
+    length = 0
+    for jj in range(a_ptr[r], a_ptr[r + 1]):
+        j = a_idx[jj]
+        v = a_val[jj]
+        for kk in range(b_ptr[j], b_ptr[j + 1]):
+            k = b_idx[kk]
+            sums[k] += v * b_val[kk]
+            # each column once, at its first touch (no branch to mispredict)
+            touched[length] = k
+            length += 1 - int(seen[k])
+            seen[k] = 1
+    c = 0
+    for t in range(length - 1, -1, -1):
+        k = touched[t]
+        s = sums[k]
+        if s != 0 and k != r and not (s < min_value):
+            out_col[c] = k
+            out_val[c] = s
+            c += 1
+        seen[k] = 0
+        sums[k] = 0
+    return c
+
+
+@njit(cache=True, nogil=True)
+def top_k_rows(a_ptr: np.ndarray, a_idx: np.ndarray, a_val: np.ndarray, b_ptr: np.ndarray,
+               b_idx: np.ndarray, b_val: np.ndarray, lo: int, hi: int, n_cols: int,
+               min_value: float, top_k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of each row's ``top_k`` largest entries of ``(a @ b)[lo:hi]``
+    at ``min_value`` (in their dtype) or more, the diagonal left out: the pairs of
+    :func:`dedup.tfidf.top_k_block`, as its scipy form found them (the same
+    products, ranked by the same keys, ties in the product's order), without
+    building the product's hundreds of entries a row."""
+    sums = np.zeros(n_cols, a_val.dtype)
+    seen = np.zeros(n_cols, np.uint8)
+    touched = np.empty(n_cols, np.int64)
+    row_col = np.empty(n_cols, np.int64)
+    row_val = np.empty(n_cols, a_val.dtype)
+    cap = 1024
+    c_row = np.empty(cap, np.int64)
+    c_col = np.empty(cap, np.int64)
+    c_val = np.empty(cap, a_val.dtype)
+    m = 0
+    for r in range(lo, hi):
+        c = _row_products(r, a_ptr, a_idx, a_val, b_ptr, b_idx, b_val, min_value, sums, seen,
+                          touched, row_col, row_val)
+        if m + c > cap:
+            while m + c > cap:
+                cap *= 2
+            c_row = np.concatenate((c_row[:m], np.empty(cap - m, np.int64)))
+            c_col = np.concatenate((c_col[:m], np.empty(cap - m, np.int64)))
+            c_val = np.concatenate((c_val[:m], np.empty(cap - m, a_val.dtype)))
+        c_row[m:m + c] = r
+        c_col[m:m + c] = row_col[:c]
+        c_val[m:m + c] = row_val[:c]
+        m += c
+    out_r = np.empty(m, np.int64)
+    out_c = np.empty(m, np.int64)
+    if m == 0 or top_k <= 0:
+        return out_r[:0], out_c[:0]
+    # tfidf._rank_in_rows's key: the row plus 1 - value / (1.000001 x the block's
+    # largest), the division in the values' dtype; a stable order by key
+    top = c_val[0]
+    for e in range(m):
+        top = max(top, c_val[e])
+    scale = np.empty(1, c_val.dtype)
+    scale[0] = np.float64(top) * (1.0 + 1e-6)
+    best_key = np.empty(top_k, np.float64)
+    best = np.empty(top_k, np.int64)
+    n_out = 0
+    e = 0
+    while e < m:
+        r = c_row[e]
+        f = e
+        while f < m and c_row[f] == r:
+            f += 1
+        kept = 0
+        for g in range(e, f):
+            key = np.float64(r) + (1.0 - np.float64(c_val[g] / scale[0]))
+            if kept == top_k and not key < best_key[kept - 1]:
+                continue
+            # after every kept entry whose key is not larger (stable)
+            pos = kept if kept < top_k else top_k - 1
+            while pos > 0 and key < best_key[pos - 1]:
+                best_key[pos] = best_key[pos - 1]
+                best[pos] = best[pos - 1]
+                pos -= 1
+            best_key[pos] = key
+            best[pos] = g
+            kept = min(kept + 1, top_k)
+        for q in range(kept):
+            out_r[n_out] = r
+            out_c[n_out] = c_col[best[q]]
+            n_out += 1
+        e = f
+    return out_r[:n_out], out_c[:n_out]

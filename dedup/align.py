@@ -301,7 +301,7 @@ def load_kernels() -> None:
                 quoted=np.zeros(1))
     seeds(side, side, AlignParams())
     # the signatures' loop (dedup.sketch.batch_signatures), the sparse rows' dot
-    # products (dedup.tfidf.row_dots: window and article cosines) and the shingles'
+    # products (dedup.tfidf.row_dots: window and article cosines), the shingles'
     # intersections (dedup.pipeline.jaccard), with the argument types they pass
     u32 = np.zeros(1, dtype=np.uint32)
     _kernels().window_minhash(u32, one - 1, one - 1, one - 1, u32, u32)
@@ -309,6 +309,9 @@ def load_kernels() -> None:
     for dtype in (np.float32, np.float64):
         _kernels().row_dots(ptr, col, np.ones(1, dtype=dtype), one - 1, one - 1)
     _kernels().intersection_size(u32, u32)
+    # and the articles' nearest neighbours (dedup.tfidf.top_k_block)
+    f32 = np.ones(1, dtype=np.float32)
+    _kernels().top_k_rows(ptr, col, f32, ptr, col, f32, 0, 1, 1, np.float32(0.1), 1)
 
 
 @lru_cache(maxsize=1024)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from collections.abc import Iterator
@@ -1024,6 +1025,47 @@ def test_row_dots_are_scipys_to_the_last_bit(seed: int, n: int, width: int, dens
     # the pairs' cosines, as scipy gave them
     assert tfidf.pair_cosines(rows, np.stack([a, b], axis=1)).tobytes() == np.clip(
         want, 0.0, 1.0).tobytes()
+
+
+def _top_k_block_scipy(keys: sp.csr_matrix, keys_t: sp.csr_matrix, lo: int, hi: int,
+                       params: Any) -> np.ndarray:
+    """tfidf.top_k_block as it was written with scipy (the product's rows built
+    whole), the reference its compiled loop must equal."""
+    from dedup import tfidf
+
+    sims = sp.csr_matrix(keys[lo:hi] @ keys_t)
+    sims.setdiag(0, k=lo)
+    sims.data[sims.data < params.min_cosine] = 0
+    sims.eliminate_zeros()
+    rows = np.repeat(np.arange(lo, hi), np.diff(sims.indptr))
+    order, rank = tfidf._rank_in_rows(rows, sims.data)
+    sel = order[rank < params.top_k]
+    return np.stack([rows[sel], sims.indices[sel].astype(np.int64)], axis=1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40), width=st.integers(1, 8),
+       vocab=st.integers(1, 30), copies=st.integers(0, 10), top_k=st.integers(1, 4),
+       min_cosine=st.sampled_from([0.0, 0.1, 0.3, 0.5]), max_rows=st.integers(2, 40))
+def test_top_k_block_equals_scipys(seed: int, n: int, width: int, vocab: int, copies: int,
+                                   top_k: int, min_cosine: float, max_rows: int) -> None:
+    """The compiled neighbours of a block are those the scipy product gave: the
+    same cosines, ranked the same way, ties (copied rows have equal cosines
+    with everything) broken in the product's order."""
+    from dedup import tfidf
+
+    keys = _short_rows(seed, n, width, vocab, 0.3)
+    rng = np.random.default_rng(seed)
+    if copies:
+        keys = sp.csr_matrix(sp.vstack([keys, keys[rng.integers(0, n, copies)]]))
+    keys_t = tfidf.product_columns(keys, max_rows)
+    params = dataclasses.replace(Config().tfidf, top_k=top_k, min_cosine=min_cosine)
+    total = keys.shape[0]
+    lo = int(rng.integers(0, total))
+    hi = int(rng.integers(lo + 1, total + 1))
+    got = tfidf.top_k_block(keys, keys_t, lo, hi, params)
+    want = _top_k_block_scipy(keys, keys_t, lo, hi, params)
+    assert sorted(map(tuple, got.tolist())) == sorted(map(tuple, want.tolist()))
 
 
 def _same_group_passes(groups: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
