@@ -258,8 +258,9 @@ def _rank_in_rows(rows: np.ndarray, vals: np.ndarray,
     scaled = vals / (top * (1 + 1e-6)) if top > 0 else vals
     key = rows.astype(np.float64) + (1.0 - scaled.astype(np.float64))
     order = np.argsort(key, kind="stable")
-    sorted_rows = rows[order]
-    first = np.searchsorted(sorted_rows, sorted_rows, side="left")
+    # each entry's rank: its place less its row's first place (rows stay sorted)
+    starts = np.flatnonzero(run_starts(rows[order]))
+    first = np.repeat(starts, np.diff(np.append(starts, len(order))))
     return order, np.arange(len(order)) - first
 
 
