@@ -570,3 +570,15 @@ def top_k_rows(a_ptr: np.ndarray, a_idx: np.ndarray, a_val: np.ndarray, b_ptr: n
             n_out += 1
         e = f
     return out_r[:n_out], out_c[:n_out]
+
+
+@njit(cache=True, nogil=True)
+def column_max(indices: np.ndarray, data: np.ndarray, n_cols: int) -> np.ndarray:
+    """The largest value (float64; 0 where none is larger) of each column of a
+    sparse matrix's entries: ``np.maximum.at(zeros, indices, data)``, in one pass."""
+    out = np.zeros(n_cols, np.float64)
+    for e in range(len(indices)):
+        v = np.float64(data[e])
+        if v > out[indices[e]]:
+            out[indices[e]] = v
+    return out

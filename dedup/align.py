@@ -312,6 +312,7 @@ def load_kernels() -> None:
     # and the articles' nearest neighbours (dedup.tfidf.top_k_block)
     f32 = np.ones(1, dtype=np.float32)
     _kernels().top_k_rows(ptr, col, f32, ptr, col, f32, 0, 1, 1, np.float32(0.1), 1)
+    _kernels().column_max(col, f32, 1)
 
 
 @lru_cache(maxsize=1024)

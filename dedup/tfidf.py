@@ -545,8 +545,7 @@ def candidate_window_pairs(keys: sp.csr_matrix, min_cosine: float,
         lo = hi
     del code
     # 2. one keyword alone: both weights at least min_cosine / the term's largest weight
-    top = np.zeros(keys.shape[1], dtype=np.float64)
-    np.maximum.at(top, keys.indices, keys.data)
+    top = _kernels.column_max(keys.indices, keys.data, keys.shape[1])
     weight = keys.data.astype(np.float64)
     strong = np.flatnonzero(weight * top[terms] >= min_cosine - 1e-6)
     strong = strong[np.lexsort((rows[strong], terms[strong]))]

@@ -1027,6 +1027,17 @@ def test_row_dots_are_scipys_to_the_last_bit(seed: int, n: int, width: int, dens
         want, 0.0, 1.0).tobytes()
 
 
+@given(st.lists(st.tuples(st.integers(0, 9), st.floats(0, 1, width=32)), max_size=40))
+def test_column_max_is_maximum_at(entries: list[tuple[int, float]]) -> None:
+    from dedup import _kernels
+
+    cols = np.array([c for c, _ in entries], dtype=np.int32)
+    vals = np.array([v for _, v in entries], dtype=np.float32)
+    want = np.zeros(10)
+    np.maximum.at(want, cols, vals)
+    assert _kernels.column_max(cols, vals, 10).tolist() == want.tolist()
+
+
 def _top_k_block_scipy(keys: sp.csr_matrix, keys_t: sp.csr_matrix, lo: int, hi: int,
                        params: Any) -> np.ndarray:
     """tfidf.top_k_block as it was written with scipy (the product's rows built
