@@ -278,6 +278,24 @@ def _profile_range(bounds: tuple[int, int]) -> list[Profile]:
     return profile_batch(texts[bounds[0]:bounds[1]], params, bands, compiled=True)
 
 
+Credited = tuple[Profile, wire_mod.WireCredit | None]
+
+
+def _credited_range(bounds: tuple[int, int]) -> list[Credited]:
+    """Profiles of a range of ``_SHARED["articles"]``, each with its wire credit."""
+    articles: Sequence[Article] = _SHARED["articles"][bounds[0]:bounds[1]]
+    return list(zip(_profile_range(bounds),
+                    [wire_mod.detect(a.text, a.source, a.url) for a in articles], strict=True))
+
+
+def _pack_credited(items: Sequence[Credited]) -> tuple[PackedProfiles, list[Any]]:
+    return pack_profiles([p for p, _ in items]), [c for _, c in items]
+
+
+def _unpack_credited(packed: tuple[PackedProfiles, list[Any]]) -> list[Credited]:
+    return list(zip(unpack_profiles(packed[0]), packed[1], strict=True))
+
+
 #: The array fields of a :class:`Profile`.
 _PROFILE_ARRAYS = tuple(f.name for f in fields(Profile) if f.name != "length")
 
@@ -581,13 +599,34 @@ def profiles_of(
     kernels (numba's import and its cached code, a third of a second, which the
     verify stage needs anyway) are loaded first, so that the workers fork with
     them and make the signatures with numba's loop (:func:`profile_batch`)."""
+    return _profiles(texts, None, config, progress)
+
+
+def credited_profiles(
+    articles: Sequence[Article], config: Config, progress: Progress | None = None
+) -> tuple[list[Profile], dict[str, wire_mod.WireCredit]]:
+    """:func:`profiles_of` the articles' texts, and the wire credit of each article
+    that has one (:func:`dedup.wire.detect`), by id: found by the same workers
+    (their regular expressions hold the GIL: at 100k articles, 1.2 s that kept
+    the TF-IDF stage's thread busy after its other work)."""
+    items = _profiles([a.text for a in articles], articles, config, progress)
+    credits = {a.id: c for a, (_, c) in zip(articles, items, strict=True) if c is not None}
+    return [p for p, _ in items], credits
+
+
+def _profiles(texts: Sequence[str], articles: Sequence[Article] | None, config: Config,
+              progress: Progress | None) -> list[Any]:
+    """The profiles of ``texts`` or, with ``articles`` (their texts), :data:`Credited` pairs."""
     load_kernels()
-    shared: dict[str, Any] = {"texts": texts, "sketch": config.sketch, "bands": _bands(config)}
+    shared: dict[str, Any] = {"texts": texts, "sketch": config.sketch, "bands": _bands(config),
+                              "articles": articles}
     ctx = _fork_context()
     if ctx is not None and _workers(config) > 1 and len(texts) >= _POOL_MIN["profile"]:
         shared["arena"] = Arena(ARENA_BYTES_PER_CHAR * sum(map(len, texts)), ctx)
-    return _run_ranges(_profile_range, len(texts), _workers(config), shared, "profile",
-                       progress, _POOL_MIN["profile"], codec=(pack_profiles, unpack_profiles))
+    fn, codec = ((_profile_range, (pack_profiles, unpack_profiles)) if articles is None
+                 else (_credited_range, (_pack_credited, _unpack_credited)))
+    return _run_ranges(fn, len(texts), _workers(config), shared, "profile", progress,
+                       _POOL_MIN["profile"], codec=codec)
 
 
 def passage_windows(profiles: Sequence[Profile], config: Config) -> PassageWindows | None:
@@ -869,16 +908,6 @@ def scan(
     return scan_articles(articles, config, skipped=skipped, seconds=seconds, progress=progress)
 
 
-def wire_credits(articles: Sequence[Article]) -> dict[str, wire_mod.WireCredit]:
-    """The wire credit of each article that has one (:func:`dedup.wire.detect`), by id."""
-    credits = {}
-    for art in articles:
-        c = wire_mod.detect(art.text, art.source, art.url)
-        if c is not None:
-            credits[art.id] = c
-    return credits
-
-
 def scan_articles(
     articles: Sequence[Article],
     config: Config,
@@ -893,15 +922,15 @@ def scan_articles(
     texts = [a.text for a in articles]
 
     t = time.perf_counter()
-    profiles = profiles_of(texts, config, progress)
+    profiles, credits = credited_profiles(articles, config, progress)
     seconds["profile"] = time.perf_counter() - t
 
     t = time.perf_counter()
     # The passage keywords and their window pairs are serial work (numpy, scipy
     # and compiled loops, most of it without the GIL); beside them, in a thread,
-    # go the serial halves of the other stages: the LSH buckets, the article
-    # vectors and keywords, the wire credits (regular expressions). In that
-    # order: the buckets' sort and the window pairs are the two largest
+    # go the serial halves of the other stages: the LSH buckets, then the
+    # article vectors and keywords. In that order: the buckets' sort and the
+    # window pairs are the two largest
     # transients, and with the buckets first they do not meet (at 100k articles
     # the other order peaked 280 MB higher). The thread ends before the next
     # process pool forks; the products of both keyword sets are then taken over
@@ -911,12 +940,12 @@ def scan_articles(
         vectors, _ = (tfidf_mod.doc_vectors(doc_matrix(profiles)) if profiles
                       else (None, None))
         keys = doc_keys(vectors, config)
-        return vectors, keys, lsh_pairs, lsh_seconds, wire_credits(articles)
+        return vectors, keys, lsh_pairs, lsh_seconds
 
     with ThreadPoolExecutor(max_workers=1) as beside:
         job = beside.submit(beside_work)
         windows = passage_windows(profiles, config)
-        vectors, keys, lsh_pairs, seconds["lsh"], credits = job.result()
+        vectors, keys, lsh_pairs, seconds["lsh"] = job.result()
     tfidf_pairs = doc_neighbours(keys, config)
     del keys
     passage_pairs = passage_pairs_of(windows, config)

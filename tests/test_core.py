@@ -203,6 +203,23 @@ def test_jaccard_is_the_share_of_shingles_in_common(a: list[int], b: list[int]) 
     assert pipeline.jaccard(x, y) == want
 
 
+def test_credited_profiles_carry_each_articles_wire_credit() -> None:
+    """The profile workers find the wire credits too: those of wire.detect, by id,
+    and the same profiles, from the pool as from one process."""
+    from dedup import pipeline, wire
+    from dedup.model import Article
+
+    texts = [WIRE_STORM, "", "LONDON (Reuters) - " + WIRE_BANK, "a", "Hello."] * 30
+    articles = [Article(id=f"a{k:03d}", text=t, source="AFP" if k % 7 == 0 else None)
+                for k, t in enumerate(texts)]
+    want = {a.id: c for a in articles if (c := wire.detect(a.text, a.source, a.url))}
+    assert len(want) > 30
+    for workers in (1, 2):
+        profiles, credits = pipeline.credited_profiles(articles, Config(workers=workers))
+        assert credits == want
+        _same_profiles(profiles, pipeline.profiles_of(texts, Config(workers=1)))
+
+
 def test_arena_blocks_are_aligned_apart_and_refused_when_full() -> None:
     import multiprocessing as mp
 
