@@ -285,13 +285,25 @@ def _kernels() -> Any:
     return _KERNELS
 
 
-def load_kernels() -> None:
+#: Which of :func:`load_kernels`'s sets this process has loaded.
+_LOADED: set[str] = set()
+
+
+def load_kernels(*, signatures_only: bool = False) -> None:
     """Compile the kernels in this process (or load them from numba's cache) by
-    seeding one sentence against itself, screening it
-    (:func:`dedup.pipeline.dice_screen`, with the argument types it passes) and
-    calling the others once, so that processes forked after it inherit them
-    instead of each compiling its own."""
+    calling each once with the argument types its callers pass, so that
+    processes forked after it inherit them instead of each loading its own.
+
+    ``signatures_only``: just the window signatures' loop (what the profile
+    workers need; the rest can load while they run)."""
     one = np.ones(1, dtype=np.int64)
+    u32 = np.zeros(1, dtype=np.uint32)
+    if "signatures" not in _LOADED:  # dedup.sketch.batch_signatures
+        _kernels().window_minhash(u32, one - 1, one - 1, one - 1, u32, u32)
+        _LOADED.add("signatures")
+    if signatures_only or "all" in _LOADED:
+        return
+    # seeding one sentence against itself, screening it (dedup.pipeline.dice_screen)
     pair = np.array([0, 1], dtype=np.int64)
     _kernels().dice_screen(pair, np.zeros(1, dtype=np.int32), pair, one - 1, one - 1, 0.5,
                            np.full(1, -1, dtype=np.int32))
@@ -300,19 +312,18 @@ def load_kernels() -> None:
                 token_bounds=np.array([0, 1]), bigrams=np.zeros(0, dtype=np.uint64),
                 quoted=np.zeros(1))
     seeds(side, side, AlignParams())
-    # the signatures' loop (dedup.sketch.batch_signatures), the sparse rows' dot
-    # products (dedup.tfidf.row_dots: window and article cosines), the shingles'
-    # intersections (dedup.pipeline.jaccard), with the argument types they pass
-    u32 = np.zeros(1, dtype=np.uint32)
-    _kernels().window_minhash(u32, one - 1, one - 1, one - 1, u32, u32)
+    # the sparse rows' dot products (dedup.tfidf.row_dots: window and article
+    # cosines), the shingles' intersections (dedup.pipeline.jaccard), the
+    # articles' nearest neighbours (dedup.tfidf.top_k_block) and the keywords'
+    # largest weights (dedup.tfidf.candidate_window_pairs)
     ptr, col = np.array([0, 1], dtype=np.int32), np.zeros(1, dtype=np.int32)
     for dtype in (np.float32, np.float64):
         _kernels().row_dots(ptr, col, np.ones(1, dtype=dtype), one - 1, one - 1)
     _kernels().intersection_size(u32, u32)
-    # and the articles' nearest neighbours (dedup.tfidf.top_k_block)
     f32 = np.ones(1, dtype=np.float32)
     _kernels().top_k_rows(ptr, col, f32, ptr, col, f32, 0, 1, 1, np.float32(0.1), 1)
     _kernels().column_max(col, f32, 1)
+    _LOADED.add("all")
 
 
 @lru_cache(maxsize=1024)

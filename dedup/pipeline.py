@@ -275,7 +275,7 @@ def _fork_context() -> Any:
 
 def _profile_range(bounds: tuple[int, int]) -> list[Profile]:
     texts, params, bands = _SHARED["texts"], _SHARED["sketch"], _SHARED["bands"]
-    return profile_batch(texts[bounds[0]:bounds[1]], params, bands, compiled=True)
+    return profile_batch(texts[bounds[0]:bounds[1]], params, bands, _SHARED["compiled"])
 
 
 Credited = tuple[Profile, wire_mod.WireCredit | None]
@@ -325,6 +325,14 @@ class Arena:
     def array(self, offset: int, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
         return np.ndarray(shape, dtype=np.dtype(dtype), buffer=self.buffer, offset=offset)
 
+
+#: Scans of at least this many texts make their signatures with numba's loop
+#: (a third of numpy's time, 26 us less an article) in workers forked after it is
+#: loaded; smaller ones with numpy, the kernels loading beside the workers: the
+#: third of a second numba takes to start, alone before the fork, made 1k
+#: articles' profile stage 0.50 -> 0.55 s, while 10k gained 1.47 -> 1.40 s
+#: (benchmarks/CALIBRATION.md, session 15).
+COMPILED_MIN_TEXTS = 5_000
 
 #: Bytes of arena reserved per character of the texts to profile: profiles take
 #: about 5 (a block that does not fit is pickled back instead).
@@ -433,6 +441,7 @@ def doc_neighbours(keys: DocKeys, config: Config) -> np.ndarray:
     """The half of :func:`doc_candidates` over the pool: the products' blocks."""
     if keys is None:
         return np.zeros((0, 2), dtype=np.int64)
+    load_kernels()  # before the workers fork (loaded once)
     shared = {"keys": keys[0], "keys_t": keys[1], "tfidf": config.tfidf}
     parts = _run_ranges(_top_k_range, keys[0].shape[0], _workers(config), shared, "neighbours",
                         None, _POOL_MIN["neighbours"], step=_POOL_STEP["neighbours"])
@@ -548,11 +557,13 @@ def _run_ranges(
     min_parallel: int,
     step: int | None = None,
     codec: tuple[Callable[[list[Any]], Any], Callable[[Any], list[Any]]] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[Any]:
     """Apply ``fn`` to index ranges covering 0..n, in order, possibly in forked workers
     that inherit ``shared`` (no pickling of the inputs). A worker's results are
     pickled back to the parent: ``codec`` (pack, unpack), when given, packs
-    them before and unpacks them after."""
+    them before and unpacks them after. ``meanwhile``, when given, is called in
+    this process while the workers run (not at all without them)."""
     _SHARED.clear()
     _SHARED.update(shared)
     out: list[Any] = []
@@ -573,6 +584,8 @@ def _run_ranges(
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             call = fn if codec is None else partial(_pack_range, fn, codec[0])
             parts = pool.map(call, ranges)  # every range submitted, the workers forked
+            if meanwhile is not None:
+                meanwhile()
             # The results (a scan's profiles, alignments) make no reference cycles,
             # but their many objects would set off collections that walk all of
             # them again: at 100k articles, a second of the profile stage.
@@ -596,9 +609,11 @@ def profiles_of(
     texts: Sequence[str], config: Config, progress: Progress | None = None
 ) -> list[Profile]:
     """Profiles of many texts, in order, over a process pool. The compiled
-    kernels (numba's import and its cached code, a third of a second, which the
-    verify stage needs anyway) are loaded first, so that the workers fork with
-    them and make the signatures with numba's loop (:func:`profile_batch`)."""
+    kernels, which later stages need, load in this process while the workers
+    run (numba's import and set-up, a third of a second). For
+    :data:`COMPILED_MIN_TEXTS` texts or more the signatures' loop is loaded
+    first, so that the workers fork with it and make the signatures with it
+    (:func:`profile_batch`)."""
     return _profiles(texts, None, config, progress)
 
 
@@ -617,16 +632,18 @@ def credited_profiles(
 def _profiles(texts: Sequence[str], articles: Sequence[Article] | None, config: Config,
               progress: Progress | None) -> list[Any]:
     """The profiles of ``texts`` or, with ``articles`` (their texts), :data:`Credited` pairs."""
-    load_kernels()
+    compiled = len(texts) >= COMPILED_MIN_TEXTS
+    if compiled:
+        load_kernels(signatures_only=True)
     shared: dict[str, Any] = {"texts": texts, "sketch": config.sketch, "bands": _bands(config),
-                              "articles": articles}
+                              "articles": articles, "compiled": compiled}
     ctx = _fork_context()
     if ctx is not None and _workers(config) > 1 and len(texts) >= _POOL_MIN["profile"]:
         shared["arena"] = Arena(ARENA_BYTES_PER_CHAR * sum(map(len, texts)), ctx)
     fn, codec = ((_profile_range, (pack_profiles, unpack_profiles)) if articles is None
                  else (_credited_range, (_pack_credited, _unpack_credited)))
     return _run_ranges(fn, len(texts), _workers(config), shared, "profile", progress,
-                       _POOL_MIN["profile"], codec=codec)
+                       _POOL_MIN["profile"], codec=codec, meanwhile=load_kernels)
 
 
 def passage_windows(profiles: Sequence[Profile], config: Config) -> PassageWindows | None:
@@ -646,6 +663,7 @@ def passage_pairs_of(windows: PassageWindows | None, config: Config) -> np.ndarr
     """Article pairs from :func:`passage_windows` (their exact cosines over the pool)."""
     if windows is None:
         return np.zeros((0, 2), dtype=np.int64)
+    load_kernels()  # before the workers fork (loaded once)
     shared = {"rows": tfidf_mod.rows_for_dots(windows.keys), "a": windows.a, "b": windows.b}
     parts = _run_ranges(_cosine_range, len(windows.a), _workers(config), shared, "passages",
                         None, _POOL_MIN["passages"], step=_POOL_STEP["passages"])

@@ -183,13 +183,17 @@ def test_profiles_from_the_pool_lie_in_the_arena_or_come_pickled_when_it_is_full
     assert any(backed) and not all(backed)
 
 
-def test_profiles_with_compiled_signatures_equal_numpys() -> None:
-    """A scan's workers fork with the kernels loaded and make the signatures
-    with numba's loop: the same profiles as numpy's."""
+@pytest.mark.parametrize("compiled_min", [1, 10**9])
+def test_profiles_with_compiled_signatures_equal_numpys(
+    monkeypatch: pytest.MonkeyPatch, compiled_min: int
+) -> None:
+    """A big scan's workers fork with the signatures' kernel loaded and make the
+    signatures with numba's loop, a small one's with numpy: the same profiles."""
     from dedup import pipeline
 
     texts = [WIRE_STORM, "", WIRE_BANK, "a", "Hello.", WIRE_STORM[:300]] * 30
     numpy_made = pipeline.profile_batch(texts, Config().sketch, pipeline._bands(Config()))
+    monkeypatch.setattr(pipeline, "COMPILED_MIN_TEXTS", compiled_min)
     _same_profiles(pipeline.profiles_of(texts, Config(workers=2)), numpy_made)
     _same_profiles(pipeline.profiles_of(texts, Config(workers=1)), numpy_made)
 
