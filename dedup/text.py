@@ -206,12 +206,33 @@ def token_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
     return toks.starts, toks.ends
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _as_ascii(text: str) -> str | None:
+    """``text`` with each non-ASCII character replaced by "?", when none of them
+    is a word character (curly quotes, dashes, symbols: news text's usual ones),
+    so that the ASCII path gives its tokens; else None. Those characters only
+    separate tokens, as "?" does, and offsets count characters either way."""
+    if all(not _char_class(ord(c))[0] for c in set(_NON_ASCII.findall(text))):
+        return text.encode("ascii", "replace").decode("ascii")
+    return None
+
+
 def tokenize(text: str) -> Tokens:
     """Tokens of ``text`` with offsets and hashes, vectorized over code points."""
     if not text:
         return _EMPTY_TOKENS
     if text.isascii():
         return _tokenize_ascii(text)
+    plain = _as_ascii(text)
+    if plain is not None:
+        return _tokenize_ascii(plain)
+    return _tokenize_general(text)
+
+
+def _tokenize_general(text: str) -> Tokens:
+    """:func:`tokenize` of a text that is not ASCII, by its code points."""
     cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     n = len(cps)
     low = np.minimum(cps, 127)
@@ -290,27 +311,32 @@ BATCH_CHARS = 1 << 20
 
 
 def tokenize_batch(texts: Sequence[str]) -> list[Tokens]:
-    """:func:`tokenize` of each text. ASCII texts are laid end to end (a newline
-    between two, so no token crosses) and tokenized at once, up to
+    """:func:`tokenize` of each text. ASCII texts (and those whose other
+    characters are no word characters, in their ASCII form) are laid end to
+    end (a newline between two, so no token crosses) and tokenized at once, up to
     :data:`BATCH_CHARS` at a time: a short text alone is mostly call overhead.
     A token's hash does not depend on where it stands, so the tokens are the same.
     """
     out = [_EMPTY_TOKENS] * len(texts)
     group: list[int] = []
     size = 0
+    plain = list(texts)  # the ASCII form of each text that has one (see _as_ascii)
     for k, t in enumerate(texts):
         if not t:
             continue
         if not t.isascii():
-            out[k] = tokenize(t)
-            continue
+            as_ascii = _as_ascii(t)
+            if as_ascii is None:
+                out[k] = _tokenize_general(t)
+                continue
+            plain[k] = as_ascii
         if group and size + len(t) > BATCH_CHARS:
-            _tokenize_ascii_group(texts, group, out)
+            _tokenize_ascii_group(plain, group, out)
             group, size = [], 0
         group.append(k)
         size += len(t) + 1
     if group:
-        _tokenize_ascii_group(texts, group, out)
+        _tokenize_ascii_group(plain, group, out)
     return out
 
 

@@ -59,6 +59,28 @@ def test_token_spans_are_those_of_tokenize(s: str) -> None:
     assert starts.tolist() == toks.starts.tolist() and ends.tolist() == toks.ends.tolist()
 
 
+#: ASCII with the non-ASCII punctuation of news text (no word characters among it).
+PUNCTUATED = st.text(alphabet=st.sampled_from(list("abc XYZ.!?,'-\n0“”‘’«»—–…©\xa0\x92")),
+                     max_size=200)
+
+
+@given(st.one_of(TRICKY, PUNCTUATED))
+def test_texts_whose_other_characters_are_no_word_characters_take_the_ascii_path(
+    s: str
+) -> None:
+    """Curly quotes and dashes only separate tokens: the ASCII form of such a
+    text has the tokens, offsets and hashes of the general path."""
+    toks, general = text.tokenize(s), text._tokenize_general(s) if s else text.tokenize(s)
+    for field in ("starts", "ends", "hashes"):
+        assert getattr(toks, field).tolist() == getattr(general, field).tolist()
+    plain = text._as_ascii(s)
+    if not re.search(r"[^\x00-\x7f]", s.translate({ord(c): None for c in "“”‘’«»—–…©\xa0\x92"})):
+        assert plain is not None  # only punctuation besides ASCII
+    if plain is not None:
+        assert len(plain) == len(s)
+        assert all(c == p or p == "?" for c, p in zip(s, plain, strict=True))
+
+
 ASCIIISH = st.text(alphabet=st.sampled_from(list("abc XYZ.!?,'-\n0")), max_size=80)
 
 
