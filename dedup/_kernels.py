@@ -1,4 +1,7 @@
-"""Compiled loops (numba) for alignment's seeding, its costliest step.
+"""Compiled loops (numba) for the steps where numpy or scipy would make many
+small calls or large intermediates: alignment's seeding (its costliest step),
+the Dice screen of candidate pairs, window signatures, keyword pair codes,
+sparse row dot products and article neighbours.
 
 Seeding joins two texts on the terms they share: every sentence of one meets
 every sentence of the other that holds a shared term, once per term. Done with
@@ -6,11 +9,13 @@ numpy, that join is a dozen array calls per pair of texts, each over a few
 thousand entries, and the pair's arrays are built, sorted and counted several
 times; a plain loop compiled by numba visits each entry pair once, in the same
 order, so it gives the same numbers bit for bit (every sum is taken in the order
-the numpy version took it: terms ascending within a sentence pair).
+the numpy version took it: terms ascending within a sentence pair). The other
+loops hold to the same rule: each gives what the numpy or scipy code it
+replaced gave, to the last bit (tests compare them).
 
-Imported on first use (:func:`dedup.align.seeds`), so that commands that never
-align do not pay numba's import. The compiled code is cached on disk
-(``cache=True``), and a forked worker inherits what its parent compiled.
+Imported on first use (:func:`dedup.align.load_kernels`), so that commands
+that never align do not pay numba's import. The compiled code is cached on
+disk (``cache=True``), and a forked worker inherits what its parent loaded.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ whole batch.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import mmap
 import multiprocessing as mp
@@ -639,7 +640,9 @@ def _profiles(texts: Sequence[str], articles: Sequence[Article] | None, config: 
                               "articles": articles, "compiled": compiled}
     ctx = _fork_context()
     if ctx is not None and _workers(config) > 1 and len(texts) >= _POOL_MIN["profile"]:
-        shared["arena"] = Arena(ARENA_BYTES_PER_CHAR * sum(map(len, texts)), ctx)
+        # (no such map to be had, under strict overcommit say: results are pickled)
+        with contextlib.suppress(OSError, ValueError):
+            shared["arena"] = Arena(ARENA_BYTES_PER_CHAR * sum(map(len, texts)), ctx)
     fn, codec = ((_profile_range, (pack_profiles, unpack_profiles)) if articles is None
                  else (_credited_range, (_pack_credited, _unpack_credited)))
     return _run_ranges(fn, len(texts), _workers(config), shared, "profile", progress,
@@ -948,9 +951,10 @@ def scan_articles(
     # and compiled loops, most of it without the GIL); beside them, in a thread,
     # go the serial halves of the other stages: the LSH buckets, then the
     # article vectors and keywords. In that order: the buckets' sort and the
-    # window pairs are the two largest
-    # transients, and with the buckets first they do not meet (at 100k articles
-    # the other order peaked 280 MB higher). The thread ends before the next
+    # window pairs are the two largest transients, and with the buckets first
+    # they do not meet (at 100k articles the other order peaked 280 MB higher).
+    # (The wire credits' regular expressions, which hold the GIL, were found
+    # by the profile workers.) The thread ends before the next
     # process pool forks; the products of both keyword sets are then taken over
     # the pool. "lsh" is the buckets' own time, within "tfidf"'s.
     def beside_work() -> tuple[Any, ...]:

@@ -204,6 +204,16 @@ def test_profiles_from_the_pool_lie_in_the_arena_or_come_pickled_when_it_is_full
     backed = _arena_backed(tight)
     assert any(backed) and not all(backed)
 
+    # no shared map to be had at all: every range pickled
+    class Refused(pipeline.Arena):
+        def __init__(self, size: int, ctx: Any) -> None:
+            raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(pipeline, "Arena", Refused)
+    none = pipeline.profiles_of(texts, Config(workers=2))
+    _same_profiles(none, one)
+    assert not any(_arena_backed(none))
+
 
 @pytest.mark.parametrize("compiled_min", [1, 10**9])
 def test_profiles_with_compiled_signatures_equal_numpys(
