@@ -289,19 +289,22 @@ def _kernels() -> Any:
 _LOADED: set[str] = set()
 
 
-def load_kernels(*, signatures_only: bool = False) -> None:
+def load_kernels(*, signatures: bool = False) -> None:
     """Compile the kernels in this process (or load them from numba's cache) by
     calling each once with the argument types its callers pass, so that
     processes forked after it inherit them instead of each loading its own.
 
-    ``signatures_only``: just the window signatures' loop (what the profile
-    workers need; the rest can load while they run)."""
+    ``signatures``: instead, just the window signatures' loop, which only the
+    profile workers of a large scan use (see
+    :data:`dedup.pipeline.COMPILED_MIN_TEXTS`)."""
     one = np.ones(1, dtype=np.int64)
     u32 = np.zeros(1, dtype=np.uint32)
-    if "signatures" not in _LOADED:  # dedup.sketch.batch_signatures
-        _kernels().window_minhash(u32, one - 1, one - 1, one - 1, u32, u32)
-        _LOADED.add("signatures")
-    if signatures_only or "all" in _LOADED:
+    if signatures:
+        if "signatures" not in _LOADED:  # dedup.sketch.batch_signatures
+            _kernels().window_minhash(u32, one - 1, one - 1, one - 1, u32, u32)
+            _LOADED.add("signatures")
+        return
+    if "all" in _LOADED:
         return
     # seeding one sentence against itself, screening it (dedup.pipeline.dice_screen)
     pair = np.array([0, 1], dtype=np.int64)

@@ -635,7 +635,7 @@ def _profiles(texts: Sequence[str], articles: Sequence[Article] | None, config: 
     """The profiles of ``texts`` or, with ``articles`` (their texts), :data:`Credited` pairs."""
     compiled = len(texts) >= COMPILED_MIN_TEXTS
     if compiled:
-        load_kernels(signatures_only=True)
+        load_kernels(signatures=True)
     shared: dict[str, Any] = {"texts": texts, "sketch": config.sketch, "bands": _bands(config),
                               "articles": articles, "compiled": compiled}
     ctx = _fork_context()
