@@ -587,3 +587,58 @@ def column_max(indices: np.ndarray, data: np.ndarray, n_cols: int) -> np.ndarray
         if v > out[indices[e]]:
             out[indices[e]] = v
     return out
+
+
+@njit(cache=True, nogil=True)
+def top_neighbours(a: np.ndarray, b: np.ndarray, vals: np.ndarray, n_rows: int,
+                   top_k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``top_k`` neighbours among the pairs ``(a[e], b[e])`` with value
+    ``vals[e]`` (a pair is a neighbour of both its rows), as
+    :func:`dedup.tfidf.top_passage_pairs` ranks them: by ``_rank_in_rows``'s key
+    (the row plus 1 - value / (1.000001 x the largest value)), ties to the lower
+    column. Rows and columns of the chosen, row by row."""
+    m = len(a)
+    top = 0.0
+    for e in range(m):
+        top = max(top, vals[e])
+    scale = top * (1.0 + 1e-6)
+    start = np.zeros(n_rows + 1, np.int64)
+    for e in range(m):
+        start[a[e] + 1] += 1
+        start[b[e] + 1] += 1
+    for r in range(n_rows):
+        start[r + 1] += start[r]
+    fill = start[:-1].copy()
+    col = np.empty(2 * m, np.int64)
+    key = np.empty(2 * m, np.float64)
+    for e in range(m):
+        scaled = vals[e] / scale if top > 0 else vals[e]
+        for row, other in ((a[e], b[e]), (b[e], a[e])):
+            col[fill[row]] = other
+            key[fill[row]] = np.float64(row) + (1.0 - scaled)
+            fill[row] += 1
+    out_r = np.empty(min(2 * m, n_rows * max(top_k, 0)), np.int64)
+    out_c = np.empty(len(out_r), np.int64)
+    best = np.empty(max(top_k, 1), np.int64)
+    n_out = 0
+    for r in range(n_rows):
+        kept = 0
+        for g in range(start[r], start[r + 1]):
+            if top_k <= 0:
+                break
+            # the place of entry g among those kept, by (key, column)
+            pos = kept
+            while pos > 0 and (key[g] < key[best[pos - 1]] or (
+                    key[g] == key[best[pos - 1]] and col[g] < col[best[pos - 1]])):
+                pos -= 1
+            if pos >= top_k:
+                continue
+            for q in range(min(kept, top_k - 1), pos, -1):
+                best[q] = best[q - 1]
+            best[pos] = g
+            kept = min(kept + 1, top_k)
+        for q in range(kept):
+            out_r[n_out] = r
+            out_c[n_out] = col[best[q]]
+            n_out += 1
+    return out_r[:n_out], out_c[:n_out]

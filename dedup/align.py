@@ -317,8 +317,9 @@ def load_kernels(*, signatures: bool = False) -> None:
     seeds(side, side, AlignParams())
     # the sparse rows' dot products (dedup.tfidf.row_dots: window and article
     # cosines), the shingles' intersections (dedup.pipeline.jaccard), the
-    # articles' nearest neighbours (dedup.tfidf.top_k_block) and the keywords'
-    # largest weights (dedup.tfidf.candidate_window_pairs)
+    # articles' nearest neighbours (dedup.tfidf.top_k_block), the keywords'
+    # largest weights (dedup.tfidf.candidate_window_pairs) and the windows'
+    # nearest (dedup.tfidf.top_passage_pairs)
     ptr, col = np.array([0, 1], dtype=np.int32), np.zeros(1, dtype=np.int32)
     for dtype in (np.float32, np.float64):
         _kernels().row_dots(ptr, col, np.ones(1, dtype=dtype), one - 1, one - 1)
@@ -326,6 +327,7 @@ def load_kernels(*, signatures: bool = False) -> None:
     f32 = np.ones(1, dtype=np.float32)
     _kernels().top_k_rows(ptr, col, f32, ptr, col, f32, 0, 1, 1, np.float32(0.1), 1)
     _kernels().column_max(col, f32, 1)
+    _kernels().top_neighbours(one - 1, one, np.ones(1), 2, 1)
     _LOADED.add("all")
 
 

@@ -595,15 +595,16 @@ def top_passage_pairs(a: np.ndarray, b: np.ndarray, cosines: np.ndarray, owner: 
     a, b, cosines = a[ok], b[ok], cosines[ok]
     if len(a) == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    # each window ranks its neighbours: both directions of each pair
-    rows = np.concatenate([a, b])
-    cols = np.concatenate([b, a])
-    vals = np.concatenate([cosines, cosines])
-    by_row = np.lexsort((cols, rows))
-    rows, cols, vals = rows[by_row], cols[by_row], vals[by_row]
-    order, rank = _rank_in_rows(rows, vals)
-    sel = order[rank < params.passage_top_k]
-    pairs = np.sort(np.stack([owner[rows[sel]], owner[cols[sel]]], axis=1), axis=1)
+    from dedup import _kernels
+
+    # each window ranks its neighbours, both directions of each pair, as
+    # _rank_in_rows would rank them sorted by (window, neighbour): one pass that
+    # buckets them by window (_kernels.top_neighbours) instead of two sorts
+    rows, cols = _kernels.top_neighbours(a.astype(np.int64, copy=False),
+                                         b.astype(np.int64, copy=False),
+                                         cosines.astype(np.float64, copy=False), len(owner),
+                                         params.passage_top_k)
+    pairs = np.sort(np.stack([owner[rows], owner[cols]], axis=1), axis=1)
     return unique_pairs(pairs)
 
 

@@ -1228,6 +1228,47 @@ def test_window_pairs_are_those_of_the_numpy_form(
     assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
 
 
+def _top_passage_pairs_numpy(a: np.ndarray, b: np.ndarray, cosines: np.ndarray,
+                             owner: np.ndarray, params: Any) -> np.ndarray:
+    """tfidf.top_passage_pairs as it was written with two sorts, the reference
+    its compiled selection must equal."""
+    from dedup import tfidf
+    from dedup.text import unique_pairs
+
+    ok = cosines >= params.passage_min_cosine
+    a, b, cosines = a[ok], b[ok], cosines[ok]
+    if len(a) == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    rows, cols = np.concatenate([a, b]), np.concatenate([b, a])
+    vals = np.concatenate([cosines, cosines])
+    by_row = np.lexsort((cols, rows))
+    rows, cols, vals = rows[by_row], cols[by_row], vals[by_row]
+    order, rank = tfidf._rank_in_rows(rows, vals)
+    sel = order[rank < params.passage_top_k]
+    return unique_pairs(np.sort(np.stack([owner[rows[sel]], owner[cols[sel]]], axis=1), axis=1))
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 30), m=st.integers(0, 120),
+       top_k=st.integers(1, 4), levels=st.integers(1, 6), per_article=st.integers(1, 4))
+def test_top_passage_pairs_equal_the_two_sorts(seed: int, n: int, m: int, top_k: int,
+                                               levels: int, per_article: int) -> None:
+    """The compiled selection keeps each window's nearest as the sorted form did:
+    cosines from a few levels, so that ties (broken by the lower window) fall at
+    the cut, some under the threshold."""
+    from dedup import tfidf
+
+    rng = np.random.default_rng(seed)
+    code = np.unique(rng.integers(0, n * n, m))
+    a, b = code // n, code % n
+    a, b = a[a < b], b[a < b]
+    cosines = rng.integers(1, levels + 1, len(a)) / levels
+    owner = np.arange(n) // per_article
+    params = tfidf.TfidfParams(passage_top_k=top_k, passage_min_cosine=0.3)
+    got = tfidf.top_passage_pairs(a, b, cosines, owner, params)
+    assert got.tolist() == _top_passage_pairs_numpy(a, b, cosines, owner, params).tolist()
+
+
 def test_passage_pairs_keep_each_windows_nearest_with_ties_to_the_lower_window() -> None:
     from dedup import tfidf
 
