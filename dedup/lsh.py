@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 from datasketch import MinHashLSH
 
-from dedup.text import run_starts, unique, unique_pairs
+from dedup.text import runs, unique, unique_pairs
 
 _C1 = np.uint64(0x9E3779B97F4A7C15)
 _C2 = np.uint64(0xBF58476D1CE4E5B9)
@@ -170,7 +170,6 @@ def _band_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int) -> np.nda
     keep = np.ones(len(k), dtype=bool)
     keep[1:] = (k[1:] != k[:-1]) | (o[1:] != o[:-1])
     k, o = k[keep], o[keep]
-    starts = np.flatnonzero(run_starts(k))
-    run_sizes = np.diff(np.append(starts, len(k)))
+    starts, run_sizes = runs(k)
     multi = run_sizes >= 2
     return _pairs_of_runs(o, starts[multi], run_sizes[multi], max_bucket)

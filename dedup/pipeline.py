@@ -954,9 +954,9 @@ def scan_articles(
     # window pairs are the two largest transients, and with the buckets first
     # they do not meet (at 100k articles the other order peaked 280 MB higher).
     # (The wire credits' regular expressions, which hold the GIL, were found
-    # by the profile workers.) The thread ends before the next
-    # process pool forks; the products of both keyword sets are then taken over
-    # the pool. "lsh" is the buckets' own time, within "tfidf"'s.
+    # by the profile workers.) The thread ends before the next process pool
+    # forks; the products of both keyword sets are then taken over the pool.
+    # "lsh" is the buckets' own time, within "tfidf"'s.
     def beside_work() -> tuple[Any, ...]:
         lsh_pairs, lsh_seconds = _timed(lsh_candidates, profiles, config)
         vectors, _ = (tfidf_mod.doc_vectors(doc_matrix(profiles)) if profiles

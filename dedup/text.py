@@ -472,6 +472,12 @@ def run_starts(values: np.ndarray) -> np.ndarray:
     return first
 
 
+def runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each run of equal values of a sorted array starts, and its length."""
+    starts = np.flatnonzero(run_starts(values))
+    return starts, np.diff(starts, append=len(values))
+
+
 def distinct_sorted(values: np.ndarray) -> np.ndarray:
     """``np.unique`` of a sorted array (one comparison; no hashing or sort)."""
     return values[run_starts(values)]

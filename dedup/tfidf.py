@@ -31,6 +31,7 @@ from dedup.text import (
     distinct_sorted,
     normalize,
     run_starts,
+    runs,
     sorted_member,
     token_hash,
     unique_pairs,
@@ -221,9 +222,9 @@ def sentence_terms_batch(
     keep = feats >= 0
     key = rows[keep] * N_FEATURES + feats[keep]
     key.sort()
-    at = np.flatnonzero(run_starts(key))
+    at, lengths = runs(key)
     uniq = key[at]
-    counts = np.diff(at, append=len(key)).astype(np.float32)
+    counts = lengths.astype(np.float32)
     sent = uniq // N_FEATURES
     cols = (uniq % N_FEATURES).astype(np.int32)
     indptr = np.searchsorted(sent, np.arange(total + 1)).astype(np.int64)
@@ -259,8 +260,7 @@ def _rank_in_rows(rows: np.ndarray, vals: np.ndarray,
     key = rows.astype(np.float64) + (1.0 - scaled.astype(np.float64))
     order = np.argsort(key, kind="stable")
     # each entry's rank: its place less its row's first place (rows stay sorted)
-    starts = np.flatnonzero(run_starts(rows[order]))
-    first = np.repeat(starts, np.diff(np.append(starts, len(order))))
+    first = np.repeat(*runs(rows[order]))
     return order, np.arange(len(order)) - first
 
 
