@@ -1,6 +1,7 @@
 """Compiled loops (numba) for the steps where numpy or scipy would make many
-small calls or large intermediates: alignment's seeding (its costliest step),
-the Dice screen of candidate pairs, window signatures, keyword pair codes,
+small calls or large intermediates: alignment (seeding, grouping
+the seeds, the checks of reuse, fitting passages to the shared words), the
+Dice screen of candidate pairs, window signatures, keyword pair codes,
 sparse row dot products and article neighbours.
 
 Seeding joins two texts on the terms they share: every sentence of one meets
@@ -642,3 +643,369 @@ def top_neighbours(a: np.ndarray, b: np.ndarray, vals: np.ndarray, n_rows: int,
             out_c[n_out] = col[best[q]]
             n_out += 1
     return out_r[:n_out], out_c[:n_out]
+
+
+@njit(cache=True, nogil=True)
+def _seed_groups(si: np.ndarray, sj: np.ndarray, members: np.ndarray, max_gap: int,
+                 by_rank: tuple[np.ndarray, np.ndarray],
+                 rank: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Seeds ``members`` grouped alternately by their positions in a and in b
+    until stable (at most 20 rounds): within a group ordered by (i, j), a new
+    group starts where i jumps forward by more than ``max_gap + 1`` or j back
+    by more; then the same with the sides' roles swapped. ``rank[k]`` is each
+    seed's rank by (i, j) for k = 0, by (j, i) for k = 1, ``by_rank[k]`` its
+    inverse. Returns the members, group after group, each in the order of the
+    last pass, and where each group starts (and one past the end)."""
+    n = len(members)
+    cur = members.copy()
+    bounds = np.zeros(n + 1, np.int64)
+    bounds[1] = n
+    n_groups = 1
+    nxt = np.empty(n, np.int64)
+    nxt_bounds = np.zeros(n + 1, np.int64)
+    limit = max_gap + 1
+    for _ in range(20):
+        changed = False
+        for side in range(2):
+            key, other = (si, sj) if side == 0 else (sj, si)
+            order, place = by_rank[side], rank[side]
+            pos = 0
+            g_out = 0
+            for g in range(n_groups):
+                lo, hi = bounds[g], bounds[g + 1]
+                if hi - lo == 1:  # a single seed stays whole
+                    nxt[pos] = cur[lo]
+                    pos += 1
+                    g_out += 1
+                    nxt_bounds[g_out] = pos
+                    continue
+                ranks = np.empty(hi - lo, np.int64)  # the group's seeds in rank order
+                for q in range(lo, hi):
+                    ranks[q - lo] = place[cur[q]]
+                ranks.sort()
+                prev = order[ranks[0]]
+                for r in ranks:
+                    s = order[r]
+                    if s != prev and (key[s] - key[prev] > limit
+                                      or other[s] - other[prev] < -limit):
+                        g_out += 1
+                        nxt_bounds[g_out] = pos
+                        changed = True
+                    nxt[pos] = s
+                    pos += 1
+                    prev = s
+                g_out += 1
+                nxt_bounds[g_out] = pos
+            cur, nxt = nxt, cur
+            bounds, nxt_bounds = nxt_bounds, bounds
+            n_groups = g_out
+        if not changed:
+            break
+    return cur, bounds[: n_groups + 1].copy()
+
+
+@njit(cache=True, nogil=True)
+def _range_vector(indptr: np.ndarray, term_of: np.ndarray, weights: np.ndarray, n_terms: int,
+                  r0: int, r1: int) -> np.ndarray:
+    """Summed weights of sentences r0..r1 (inclusive) per term, in entry order
+    (``np.bincount``'s sums)."""
+    v = np.zeros(n_terms)
+    for e in range(indptr[r0], indptr[r1 + 1]):
+        v[term_of[e]] += weights[e]
+    return v
+
+
+@njit(cache=True, nogil=True)
+def fragments(si: np.ndarray, sj: np.ndarray, max_gap: int, a_starts: np.ndarray,
+              a_ends: np.ndarray, b_starts: np.ndarray, b_ends: np.ndarray, min_seeds: int,
+              min_chars: int, min_similarity: float, a_indptr: np.ndarray,
+              a_term_of: np.ndarray, w_a: np.ndarray, n_terms_a: int, b_indptr: np.ndarray,
+              b_term_of: np.ndarray, w_b: np.ndarray, n_terms_b: int, shared_a: np.ndarray,
+              shared_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Alignment's step 2 (:mod:`dedup.align`), the validated seed groups:
+    seeds (ordered by (i, j)) grouped with ``max_gap`` by :func:`_seed_groups`;
+    a group with too few seeds, or whose longer side is shorter than
+    ``min_chars``, dropped; the others kept when the cosine of their summed
+    sentence vectors reaches ``min_similarity``, else grouped again with a
+    gap one smaller (while it is positive), last pushed first out.
+
+    Returns ``(i0, i1, j0, j1, n_seeds)`` per fragment (int64, n x 5) and
+    each one's similarity; the vectors' products are numpy's (BLAS) dot
+    products, as the Python version took them.
+    """
+    n = len(si)
+    rank_ab = np.arange(n)
+    by_ba = np.argsort(sj * (np.max(si) + 1) + si) if n else np.zeros(0, np.int64)
+    rank_ba = np.empty(n, np.int64)
+    rank_ba[by_ba] = np.arange(n)
+    by_rank = (rank_ab, by_ba)
+    rank = (rank_ab, rank_ba)
+    out_i = np.empty((max(n, 1), 5), np.int64)
+    out_s = np.empty(max(n, 1))
+    n_out = 0
+    todo_m = [np.arange(n)]
+    todo_g = [max_gap]
+    while len(todo_m) and n:
+        members = todo_m.pop()
+        gap = todo_g.pop()
+        flat, bounds = _seed_groups(si, sj, members, gap, by_rank, rank)
+        for g in range(len(bounds) - 1):
+            lo, hi = bounds[g], bounds[g + 1]
+            i0 = i1 = si[flat[lo]]
+            j0 = j1 = sj[flat[lo]]
+            for q in range(lo + 1, hi):
+                i0 = min(i0, si[flat[q]])
+                i1 = max(i1, si[flat[q]])
+                j0 = min(j0, sj[flat[q]])
+                j1 = max(j1, sj[flat[q]])
+            size = hi - lo
+            if size < min_seeds or max(a_ends[i1] - a_starts[i0],
+                                       b_ends[j1] - b_starts[j0]) < min_chars:
+                continue
+            va = _range_vector(a_indptr, a_term_of, w_a, n_terms_a, i0, i1)
+            vb = _range_vector(b_indptr, b_term_of, w_b, n_terms_b, j0, j1)
+            norm_a = math.sqrt(np.dot(va, va))
+            norm_b = math.sqrt(np.dot(vb, vb))
+            sim = 0.0
+            if norm_a != 0 and norm_b != 0:
+                sim = np.dot(va[shared_a], vb[shared_b]) / (norm_a * norm_b)
+            if sim >= min_similarity:
+                if n_out == len(out_s):  # regrouped seeds can give more
+                    grown = np.empty((2 * n_out, 5), np.int64)
+                    grown[:n_out] = out_i
+                    out_i = grown
+                    grown_s = np.empty(2 * n_out)
+                    grown_s[:n_out] = out_s
+                    out_s = grown_s
+                out_i[n_out, 0] = i0
+                out_i[n_out, 1] = i1
+                out_i[n_out, 2] = j0
+                out_i[n_out, 3] = j1
+                out_i[n_out, 4] = size
+                out_s[n_out] = sim
+                n_out += 1
+            elif gap > 0 and size > 1:
+                todo_m.append(flat[lo:hi].copy())
+                todo_g.append(gap - 1)
+    return out_i[:n_out], out_s[:n_out]
+
+
+@njit(cache=True, nogil=True)
+def _span_mean(values: np.ndarray, s0: int, s1: int) -> float:
+    """``values[s0:s1 + 1].mean()`` as numpy takes it (the first value plus the
+    pairwise sum of the others, over the count)."""
+    if s0 == s1:
+        return values[s0]
+    return (values[s0] + _pairwise_sum(values, s0 + 1, s1 - s0)) / (s1 - s0 + 1)
+
+
+@njit(cache=True, nogil=True)
+def _distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted."""
+    out = np.sort(values)
+    m = 0
+    for k in range(len(out)):
+        if k == 0 or out[k] != out[m - 1]:
+            out[m] = out[k]
+            m += 1
+    return out[:m]
+
+
+@njit(cache=True, nogil=True)
+def _bigram_overlap(a_bounds: np.ndarray, a_bigrams: np.ndarray, i0: int, i1: int,
+                    b_bounds: np.ndarray, b_bigrams: np.ndarray, j0: int,
+                    j1: int) -> tuple[int, float]:
+    """Distinct word bigrams a's sentences i0..i1 and b's j0..j1 share, and
+    their share of the side with fewer."""
+    lo, hi = a_bounds[i0], a_bounds[i1 + 1] - 1
+    ba = _distinct_sorted(a_bigrams[lo:max(lo, hi)])
+    lo, hi = b_bounds[j0], b_bounds[j1 + 1] - 1
+    bb = _distinct_sorted(b_bigrams[lo:max(lo, hi)])
+    if len(ba) == 0 or len(bb) == 0:
+        return 0, 0.0
+    shared = intersection_size(ba, bb)
+    return shared, shared / min(len(ba), len(bb))
+
+
+@njit(cache=True, nogil=True)
+def accept(spans: np.ndarray, sims: np.ndarray, si: np.ndarray, sj: np.ndarray,
+           a_starts: np.ndarray, a_ends: np.ndarray, a_quoted: np.ndarray,
+           a_bounds: np.ndarray, a_bigrams: np.ndarray, b_starts: np.ndarray,
+           b_ends: np.ndarray, b_quoted: np.ndarray, b_bounds: np.ndarray,
+           b_bigrams: np.ndarray, min_seeds: int, min_chars: int, limits: np.ndarray,
+           long_single_shared: int) -> np.ndarray:
+    """Which fragments (rows ``(i0, i1, j0, j1, n_seeds)`` of ``spans``, with
+    similarities ``sims``) are reuse rather than a shared topic or quote
+    (:class:`dedup.align.AlignParams` says how; the bigram overlap, the
+    costly part, is computed only when the other criteria leave it open).
+    ``limits`` holds ``chain_alt_similarity, chain_min_overlap, max_quoted,
+    single_similarity, single_overlap, long_single_similarity,
+    long_single_overlap``; ``si``, ``sj`` are all the pair's seeds, ordered
+    by (i, j)."""
+    chain_sim, chain_overlap, max_quoted, single_sim, single_overlap, long_sim, long_overlap = (
+        limits[0], limits[1], limits[2], limits[3], limits[4], limits[5], limits[6])
+    out = np.zeros(len(sims), np.bool_)
+    js = np.empty(len(sj), np.int64)
+    for f in range(len(sims)):
+        i0, i1, j0, j1, n = spans[f, 0], spans[f, 1], spans[f, 2], spans[f, 3], spans[f, 4]
+        sim = sims[f]
+        if n < min_seeds or max(a_ends[i1] - a_starts[i0], b_ends[j1] - b_starts[j0]) < min_chars:
+            continue
+        # the sentences of each side that the seeds inside the fragment hold
+        n_in = n_i = 0
+        last_i = -1
+        for s in range(len(si)):
+            if i0 <= si[s] <= i1 and j0 <= sj[s] <= j1:
+                if si[s] != last_i:
+                    n_i += 1
+                    last_i = si[s]
+                js[n_in] = sj[s]
+                n_in += 1
+        n_j = len(_distinct_sorted(js[:n_in]))
+        if min(n_i, n_j) >= 2:
+            out[f] = sim >= chain_sim or _bigram_overlap(
+                a_bounds, a_bigrams, i0, i1, b_bounds, b_bigrams, j0, j1)[1] >= chain_overlap
+            continue
+        quoted = max(_span_mean(a_quoted, i0, i1), _span_mean(b_quoted, j0, j1))
+        if quoted > max_quoted or sim < min(single_sim, long_sim):
+            continue
+        shared, overlap = _bigram_overlap(a_bounds, a_bigrams, i0, i1, b_bounds, b_bigrams,
+                                          j0, j1)
+        if shared >= long_single_shared:
+            out[f] = sim >= long_sim and overlap >= long_overlap
+        else:
+            out[f] = sim >= single_sim and overlap >= single_overlap
+    return out
+
+
+@njit(cache=True, nogil=True)
+def accepted_fragments(si: np.ndarray, sj: np.ndarray, max_gap: int, a_starts: np.ndarray,
+                       a_ends: np.ndarray, a_quoted: np.ndarray, a_bounds: np.ndarray,
+                       a_bigrams: np.ndarray, a_indptr: np.ndarray, a_term_of: np.ndarray,
+                       w_a: np.ndarray, n_terms_a: int, b_starts: np.ndarray,
+                       b_ends: np.ndarray, b_quoted: np.ndarray, b_bounds: np.ndarray,
+                       b_bigrams: np.ndarray, b_indptr: np.ndarray, b_term_of: np.ndarray,
+                       w_b: np.ndarray, n_terms_b: int, shared_a: np.ndarray,
+                       shared_b: np.ndarray, min_seeds: int, min_chars: int,
+                       min_similarity: float, limits: np.ndarray,
+                       long_single_shared: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fragments` and, of those, the ones :func:`accept` keeps, in one
+    call (one crossing from Python per pair of texts)."""
+    spans, sims = fragments(si, sj, max_gap, a_starts, a_ends, b_starts, b_ends, min_seeds,
+                            min_chars, min_similarity, a_indptr, a_term_of, w_a, n_terms_a,
+                            b_indptr, b_term_of, w_b, n_terms_b, shared_a, shared_b)
+    keep = accept(spans, sims, si, sj, a_starts, a_ends, a_quoted, a_bounds, a_bigrams,
+                  b_starts, b_ends, b_quoted, b_bounds, b_bigrams, min_seeds, min_chars,
+                  limits, long_single_shared)
+    return spans[keep], sims[keep]
+
+
+@njit(cache=True, nogil=True)
+def _first_index(values: np.ndarray, x: int, right: bool) -> int:
+    """``np.searchsorted(values, x, side)`` of sorted ``values``."""
+    lo, hi = 0, len(values)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if values[mid] < x or (right and values[mid] == x):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True)
+def _held(values: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Positions of the ``values`` that ``other`` holds, ascending (uint64
+    hashes: ``other``'s in an open-addressing table, Fibonacci-hashed)."""
+    bits = 1
+    while (1 << bits) < 2 * len(other):
+        bits += 1
+    mask = (1 << bits) - 1
+    down = np.uint64(64 - bits)
+    table = np.zeros(mask + 1, np.uint64)
+    used = np.zeros(mask + 1, np.bool_)
+    for v in other:
+        h = np.int64((v * _FIBONACCI) >> down)
+        while used[h] and table[h] != v:
+            h = (h + 1) & mask
+        used[h] = True
+        table[h] = v
+    out = np.empty(len(values), np.int64)
+    m = 0
+    for k in range(len(values)):
+        v = values[k]
+        h = np.int64((v * _FIBONACCI) >> down)
+        while used[h]:
+            if table[h] == v:
+                out[m] = k
+                m += 1
+                break
+            h = (h + 1) & mask
+    return out[:m]
+
+
+@njit(cache=True, nogil=True)
+def _token_end(bounds: np.ndarray, ends: np.ndarray, tok_ends: np.ndarray, t: int) -> int:
+    """Where a passage ending with token ``t`` ends: with its sentence's
+    closing punctuation when ``t`` ends a sentence (``bounds`` are the
+    sentences' first tokens), else right after the token."""
+    s = _first_index(bounds, t, True) - 1
+    if bounds[s + 1] - 1 == t:
+        return ends[s]
+    return tok_ends[t]
+
+
+@njit(cache=True, nogil=True)
+def fit_passages(spans: np.ndarray, a_starts: np.ndarray, a_ends: np.ndarray,
+                 a_bounds: np.ndarray, a_bigrams: np.ndarray, a_tok_starts: np.ndarray,
+                 a_tok_ends: np.ndarray, b_starts: np.ndarray, b_ends: np.ndarray,
+                 b_bounds: np.ndarray, b_bigrams: np.ndarray, b_tok_starts: np.ndarray,
+                 b_tok_ends: np.ndarray, min_shared: int, trim_overlap: float) -> np.ndarray:
+    """Each passage ``(a_start, a_end, b_start, b_end)`` (rows of ``spans``, on
+    sentence bounds) fitted to the word bigrams its two sides share
+    (alignment's step 4, :func:`dedup.align.refine`): from the first to the
+    last shared bigram on each side when at least ``trim_overlap`` of the
+    bigrams of the side with fewer are shared, else only ever widened; on
+    both, extended over exactly matching words from ends holding the same
+    bigram. Unchanged when the sides share fewer than ``min_shared``."""
+    out = spans.copy()
+    for f in range(len(spans)):
+        i0 = _first_index(a_starts, spans[f, 0], False)
+        i1 = _first_index(a_ends, spans[f, 1], False)
+        j0 = _first_index(b_starts, spans[f, 2], False)
+        j1 = _first_index(b_ends, spans[f, 3], False)
+        ta0, ta1 = a_bounds[i0], a_bounds[i1 + 1]
+        tb0, tb1 = b_bounds[j0], b_bounds[j1 + 1]
+        # bigram t joins tokens t and t + 1: those inside the passage
+        ba = a_bigrams[ta0:max(ta0, ta1 - 1)]
+        bb = b_bigrams[tb0:max(tb0, tb1 - 1)]
+        if len(ba) == 0 or len(bb) == 0:
+            continue
+        at_a = _held(ba, bb)
+        if len(at_a) < min_shared:
+            continue
+        at_b = _held(bb, ba)
+        s_a, e_a = ta0 + at_a[0], ta0 + at_a[-1] + 1
+        s_b, e_b = tb0 + at_b[0], tb0 + at_b[-1] + 1
+        # extend over exactly matching words, from ends that hold the same bigram
+        if a_bigrams[s_a] == b_bigrams[s_b]:
+            k = 0
+            while k < min(s_a, s_b) and a_bigrams[s_a - 1 - k] == b_bigrams[s_b - 1 - k]:
+                k += 1
+            s_a, s_b = s_a - k, s_b - k
+        if a_bigrams[e_a - 1] == b_bigrams[e_b - 1]:
+            k = 0
+            while (k < min(len(a_bigrams) - e_a, len(b_bigrams) - e_b)
+                   and a_bigrams[e_a + k] == b_bigrams[e_b + k]):
+                k += 1
+            e_a, e_b = e_a + k, e_b + k
+        fit = (a_tok_starts[s_a], _token_end(a_bounds, a_ends, a_tok_ends, e_a),
+               b_tok_starts[s_b], _token_end(b_bounds, b_ends, b_tok_ends, e_b))
+        if len(at_a) / min(len(ba), len(bb)) >= trim_overlap:
+            out[f, 0], out[f, 1], out[f, 2], out[f, 3] = fit
+        else:
+            out[f, 0] = min(spans[f, 0], fit[0])
+            out[f, 1] = max(spans[f, 1], fit[1])
+            out[f, 2] = min(spans[f, 2], fit[2])
+            out[f, 3] = max(spans[f, 3], fit[3])
+    return out

@@ -12,7 +12,7 @@ For one pair of articles it finds where text is reused and how much:
    than breaking the alignment. A group whose whole-passage similarity falls
    below ``min_passage_similarity`` is split with a smaller gap.
 3. **Filtering**: passages shorter than ``min_passage_chars``, with fewer
-   than ``min_seeds`` seeds, or otherwise not reuse (:meth:`_Aligner.accept`)
+   than ``min_seeds`` seeds, or otherwise not reuse (:func:`dedup._kernels.accept`)
    are dropped, then overlaps among the rest are resolved in favour of the
    more similar passage.
 4. **Refinement** (:func:`refine`, where the texts' token offsets are at
@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from dedup.model import Passage, swapped_passages
-from dedup.text import run_starts, sorted_member, unique
+from dedup.text import run_starts
 
 
 @dataclass(frozen=True)
@@ -100,34 +100,9 @@ class Side:
     bigrams: np.ndarray
     quoted: np.ndarray
 
-    def bigram_set(self, s0: int, s1: int) -> np.ndarray:
-        """Unique bigram hashes inside sentences s0..s1 (inclusive), sorted."""
-        lo, hi = int(self.token_bounds[s0]), int(self.token_bounds[s1 + 1]) - 1
-        return unique(self.bigrams[lo:max(lo, hi)])
-
     @property
     def n_sentences(self) -> int:
         return len(self.starts)
-
-    # Python lists of per-sentence values, for the per-fragment checks (a list
-    # item is cheaper to read than a numpy scalar)
-    @cached_property
-    def start_list(self) -> list[int]:
-        return self.starts.tolist()  # type: ignore[no-any-return]
-
-    @cached_property
-    def end_list(self) -> list[int]:
-        return self.ends.tolist()  # type: ignore[no-any-return]
-
-    @cached_property
-    def quoted_list(self) -> list[float]:
-        return self.quoted.tolist()  # type: ignore[no-any-return]
-
-    def quoted_share(self, s0: int, s1: int) -> float:
-        """Mean quoted share of sentences s0..s1 (inclusive)."""
-        if s0 == s1:
-            return self.quoted_list[s0]
-        return float(self.quoted[s0 : s1 + 1].mean())
 
     # Derived once per side (a side is aligned with many others):
     @cached_property
@@ -234,7 +209,6 @@ class _Weights:
 
     def __init__(self, a: Side, b: Side, params: AlignParams) -> None:
         self.a, self.b = a, b
-        self._ranges: tuple[dict[tuple[int, int], tuple[np.ndarray, float]], ...] = ({}, {})
         if len(a.cols) == 0 or len(b.cols) == 0:
             z = np.zeros(0, dtype=np.int64)
             self.si = self.sj = self.shared_a = self.shared_b = z
@@ -248,29 +222,6 @@ class _Weights:
         self.shared_a = (a_to_b >= 0).nonzero()[0]
         self.shared_b = a_to_b[self.shared_a]
         self.unit_weights = (w_a, w_b)  # empty when there are no seeds
-
-    def range_similarity(self, i0: int, i1: int, j0: int, j1: int) -> float:
-        """Cosine of the summed sentence vectors of a's sentences i0..i1 and
-        b's j0..j1 (inclusive)."""
-        va, norm_a = self._range(0, i0, i1)
-        vb, norm_b = self._range(1, j0, j1)
-        if norm_a == 0 or norm_b == 0:
-            return 0.0
-        return float(va[self.shared_a] @ vb[self.shared_b]) / (norm_a * norm_b)
-
-    def _range(self, k: int, r0: int, r1: int) -> tuple[np.ndarray, float]:
-        """Summed weights of side k's sentences r0..r1 (inclusive) over its
-        terms, and their norm; kept, as regrouping seeds with a smaller gap
-        (or the summary retry) comes back to the same ranges."""
-        found = self._ranges[k].get((r0, r1))
-        if found is None:
-            side = (self.a, self.b)[k]
-            lo, hi = int(side.indptr[r0]), int(side.indptr[r1 + 1])
-            v = np.bincount(side.term_of[lo:hi], weights=self.unit_weights[k][lo:hi],
-                            minlength=len(side.terms))
-            found = self._ranges[k][r0, r1] = v, math.sqrt(v @ v)
-        return found
-
 
 _KERNELS: Any = None
 
@@ -314,7 +265,9 @@ def load_kernels(*, signatures: bool = False) -> None:
                 cols=np.zeros(1, dtype=np.int32), counts=np.ones(1, dtype=np.float32),
                 token_bounds=np.array([0, 1]), bigrams=np.zeros(0, dtype=np.uint64),
                 quoted=np.zeros(1))
-    seeds(side, side, AlignParams())
+    _Aligner(side, side, AlignParams()).passages(0)  # seeds, fragments, accept
+    refine(Alignment((Passage(0, 1, 0, 1, 1.0),), 1.0, 1.0, 1.0), side, side, (one - 1, one),
+           (one - 1, one), AlignParams())
     # the sparse rows' dot products (dedup.tfidf.row_dots: window and article
     # cosines), the shingles' intersections (dedup.pipeline.jaccard), the
     # articles' nearest neighbours (dedup.tfidf.top_k_block), the keywords'
@@ -350,58 +303,12 @@ def seeds(a: Side, b: Side, params: AlignParams) -> tuple[np.ndarray, np.ndarray
     return w.si, w.sj, w.scos
 
 
-def _split(group: list[int], rank: list[int], key: list[int], other: list[int],
-           max_gap: int) -> list[list[int]]:
-    """Split seed indices ``group`` (ordered by ``key``) where ``key`` jumps by
-    more than max_gap + 1, or where ``other`` jumps backwards by more (a moved
-    paragraph starts a passage of its own; forward gaps are the other pass's job).
-
-    ``rank`` orders the seeds by (key, other) (seeds are distinct sentence pairs).
-    Seeds of one pair are few (tens), so plain lists beat numpy calls here.
-    """
-    order = sorted(group, key=rank.__getitem__)
-    parts: list[list[int]] = []
-    current = [order[0]]
-    for prev, s in zip(order, order[1:]):
-        if key[s] - key[prev] > max_gap + 1 or other[s] - other[prev] < -(max_gap + 1):
-            parts.append(current)
-            current = [s]
-        else:
-            current.append(s)
-    parts.append(current)
-    return parts
-
-
-def _ranks(key: list[int], other: list[int]) -> list[int]:
-    """Rank of each seed ordered by (key, other)."""
-    rank = [0] * len(key)
-    for r, s in enumerate(sorted(range(len(key)), key=lambda s: (key[s], other[s]))):
-        rank[s] = r
-    return rank
-
-
-def _cluster(si: list[int], sj: list[int], members: list[int], max_gap: int,
-             ranks: tuple[list[int], list[int]]) -> list[list[int]]:
-    """Group seeds alternately by their a and b positions until stable.
-
-    ``ranks`` are :func:`_ranks` of (si, sj) and (sj, si).
-    """
-    groups = [members]
-    for _ in range(20):
-        changed = False
-        for rank, key, other in ((ranks[0], si, sj), (ranks[1], sj, si)):
-            nxt: list[list[int]] = []
-            for g in groups:
-                if len(g) == 1:  # a single seed stays whole
-                    nxt.append(g)
-                    continue
-                parts = _split(g, rank, key, other, max_gap)
-                changed |= len(parts) > 1
-                nxt.extend(parts)
-            groups = nxt
-        if not changed:
-            break
-    return groups
+@lru_cache(maxsize=16)
+def _limits(params: AlignParams) -> np.ndarray:
+    """The thresholds of :func:`dedup._kernels.accept`, in its order."""
+    return np.array([params.chain_alt_similarity, params.chain_min_overlap, params.max_quoted,
+                     params.single_similarity, params.single_overlap,
+                     params.long_single_similarity, params.long_single_overlap])
 
 
 class _Aligner:
@@ -409,78 +316,27 @@ class _Aligner:
         self.a, self.b, self.params = a, b, params
         self.weights = _Weights(a, b, params)
         self.si, self.sj, self.scos = self.weights.si, self.weights.sj, self.weights.scos
-        self.seed_pairs = list(zip(self.si.tolist(), self.sj.tolist()))
-
-    def fragments(self, max_gap: int) -> list[tuple[int, int, int, int, float, int]]:
-        """(i0, i1, j0, j1, similarity, n_seeds) for each validated group.
-
-        A group too short (or with too few seeds) for :meth:`accept` is left
-        out before its similarity is computed: its parts would be shorter still.
-        """
-        out: list[tuple[int, int, int, int, float, int]] = []
-        if len(self.si) == 0:
-            return out
-        si, sj = self.si.tolist(), self.sj.tolist()
-        ranks = list(range(len(si))), _ranks(sj, si)  # seeds come ordered by (i, j)
-        todo = [(list(range(len(si))), max_gap)]
-        while todo:
-            members, gap = todo.pop()
-            for g in _cluster(si, sj, members, gap, ranks):
-                gi, gj = [si[k] for k in g], [sj[k] for k in g]
-                i0, i1, j0, j1 = min(gi), max(gi), min(gj), max(gj)
-                if not self._big_enough(i0, i1, j0, j1, len(g)):
-                    continue
-                sim = self.weights.range_similarity(i0, i1, j0, j1)
-                if sim >= self.params.min_passage_similarity:
-                    out.append((i0, i1, j0, j1, sim, len(g)))
-                elif gap > 0 and len(g) > 1:
-                    todo.append((g, gap - 1))
-        return out
 
     def passages(self, max_gap: int) -> list[tuple[int, int, int, int, float, int]]:
+        """(i0, i1, j0, j1, similarity, n_seeds) of each passage: the seeds
+        grouped with ``max_gap`` (:func:`dedup._kernels.fragments`), the groups
+        that are reuse (:func:`dedup._kernels.accept`), their overlaps resolved.
+        Each step is a compiled loop, in one call; their Python forms are kept in
+        ``tests/test_align_kernels.py``, which holds the loops to them."""
         # overlaps are resolved among the fragments that count as reuse: one that
         # would be rejected (a short moved sentence whose span nests inside a long
         # copied block) must not push out one that counts
-        return _resolve_overlaps([f for f in self.fragments(max_gap) if self.accept(*f)])
-
-    def _big_enough(self, i0: int, i1: int, j0: int, j1: int, n: int) -> bool:
-        """Whether a group of ``n`` seeds over sentences i0..i1 and j0..j1 has
-        the seeds and the length (its longer side) that reuse needs."""
-        a_len = self.a.end_list[i1] - self.a.start_list[i0]
-        b_len = self.b.end_list[j1] - self.b.start_list[j0]
-        return n >= self.params.min_seeds and max(a_len, b_len) >= self.params.min_passage_chars
-
-    def accept(self, i0: int, i1: int, j0: int, j1: int, sim: float, n: int) -> bool:
-        """Whether a fragment is reuse rather than a shared topic or quote.
-
-        The bigram overlap, the costly part, is only computed when the other
-        criteria leave the answer open.
-        """
-        p = self.params
-        if not self._big_enough(i0, i1, j0, j1, n):
-            return False
-        # seeds of one pair are few (tens), so plain lists beat numpy calls here
-        inside = [(i, j) for i, j in self.seed_pairs if i0 <= i <= i1 and j0 <= j <= j1]
-        chain = min(len({i for i, _ in inside}), len({j for _, j in inside}))
-        if chain >= 2:
-            return sim >= p.chain_alt_similarity or \
-                self._bigrams(i0, i1, j0, j1)[1] >= p.chain_min_overlap
-        quoted = max(self.a.quoted_share(i0, i1), self.b.quoted_share(j0, j1))
-        if quoted > p.max_quoted or sim < min(p.single_similarity, p.long_single_similarity):
-            return False
-        shared, overlap = self._bigrams(i0, i1, j0, j1)
-        if shared >= p.long_single_shared:
-            return sim >= p.long_single_similarity and overlap >= p.long_single_overlap
-        return sim >= p.single_similarity and overlap >= p.single_overlap
-
-    def _bigrams(self, i0: int, i1: int, j0: int, j1: int) -> tuple[int, float]:
-        """Distinct word bigrams the two spans share, and their share of the
-        side with fewer."""
-        ba, bb = self.a.bigram_set(i0, i1), self.b.bigram_set(j0, j1)
-        if len(ba) == 0 or len(bb) == 0:
-            return 0, 0.0
-        shared = int(np.count_nonzero(sorted_member(ba, bb)))
-        return shared, shared / min(len(ba), len(bb))
+        if len(self.si) == 0:
+            return []
+        a, b, p, w = self.a, self.b, self.params, self.weights
+        spans, sims = _kernels().accepted_fragments(
+            self.si, self.sj, max_gap, a.starts, a.ends, a.quoted, a.token_bounds, a.bigrams,
+            a.indptr, a.term_of, w.unit_weights[0], len(a.terms), b.starts, b.ends, b.quoted,
+            b.token_bounds, b.bigrams, b.indptr, b.term_of, w.unit_weights[1], len(b.terms),
+            w.shared_a, w.shared_b, p.min_seeds, p.min_passage_chars,
+            p.min_passage_similarity, _limits(p), p.long_single_shared)
+        return _resolve_overlaps([(i0, i1, j0, j1, sim, n) for (i0, i1, j0, j1, n), sim
+                                  in zip(spans.tolist(), sims.tolist())])
 
 
 def _resolve_overlaps(
@@ -580,66 +436,16 @@ def refine(alignment: Alignment, a: Side, b: Side, tokens_a: TokenSpans, tokens_
     """
     if not alignment.passages:
         return alignment
-    fitted = [_fit(p, a, b, tokens_a, tokens_b, params) for p in alignment.passages]
-    return replace(alignment, passages=_merge_overlapping(fitted),
-                   sentence_passages=alignment.aligned)
-
-
-def _fit(p: Passage, a: Side, b: Side, tokens_a: TokenSpans, tokens_b: TokenSpans,
-         params: AlignParams) -> Passage:
-    """One passage fitted to the shared words (unchanged when they share too few)."""
-    # the passage's sentences (its offsets are sentence starts and ends)
-    i0, i1 = int(a.starts.searchsorted(p.a_start)), int(a.ends.searchsorted(p.a_end))
-    j0, j1 = int(b.starts.searchsorted(p.b_start)), int(b.ends.searchsorted(p.b_end))
-    ta0, ta1 = int(a.token_bounds[i0]), int(a.token_bounds[i1 + 1])
-    tb0, tb1 = int(b.token_bounds[j0]), int(b.token_bounds[j1 + 1])
-    # bigram t joins tokens t and t + 1: those inside the passage
-    ba, bb = a.bigrams[ta0 : max(ta0, ta1 - 1)], b.bigrams[tb0 : max(tb0, tb1 - 1)]
-    if len(ba) == 0 or len(bb) == 0:
-        return p
-    # which of each side's bigrams the other side holds (a sorted copy is enough)
-    at_a = sorted_member(ba, np.sort(bb)).nonzero()[0]
-    if len(at_a) < params.refine_min_shared:
-        return p
-    at_b = sorted_member(bb, np.sort(ba)).nonzero()[0]
-    # first and last token of the shared bigrams, on each side
-    s_a, e_a = ta0 + int(at_a[0]), ta0 + int(at_a[-1]) + 1
-    s_b, e_b = tb0 + int(at_b[0]), tb0 + int(at_b[-1]) + 1
-    # extend over exactly matching words, from ends that hold the same bigram
-    if a.bigrams[s_a] == b.bigrams[s_b]:
-        k = _equal_run(a.bigrams[:s_a][::-1], b.bigrams[:s_b][::-1])
-        s_a, s_b = s_a - k, s_b - k
-    if a.bigrams[e_a - 1] == b.bigrams[e_b - 1]:
-        k = _equal_run(a.bigrams[e_a:], b.bigrams[e_b:])
-        e_a, e_b = e_a + k, e_b + k
-    span = (int(tokens_a[0][s_a]), _end(a, tokens_a, e_a), int(tokens_b[0][s_b]),
-            _end(b, tokens_b, e_b))
-    if len(at_a) / min(len(ba), len(bb)) >= params.refine_trim_overlap:
-        return Passage(*span, p.similarity)
-    return Passage(min(p.a_start, span[0]), max(p.a_end, span[1]),
-                   min(p.b_start, span[2]), max(p.b_end, span[3]), p.similarity)
-
-
-def _end(side: Side, tokens: TokenSpans, t: int) -> int:
-    """Where a passage ending with token ``t`` ends: with its sentence's closing
-    punctuation when ``t`` ends a sentence, else right after the token."""
-    s = int(side.token_bounds.searchsorted(t, side="right")) - 1
-    if int(side.token_bounds[s + 1]) - 1 == t:
-        return int(side.ends[s])
-    return int(tokens[1][t])
-
-
-def _equal_run(x: np.ndarray, y: np.ndarray, step: int = 64) -> int:
-    """How many leading elements of ``x`` and ``y`` are equal (compared ``step``
-    at a time: a run usually stops within a few words)."""
-    m, k = min(len(x), len(y)), 0
-    while k < m:
-        hi = min(m, k + step)
-        differ = (x[k:hi] != y[k:hi]).nonzero()[0]
-        if len(differ):
-            return k + int(differ[0])
-        k = hi
-    return m
+    spans = np.array([(p.a_start, p.a_end, p.b_start, p.b_end) for p in alignment.passages],
+                     dtype=np.int64)
+    fitted = _kernels().fit_passages(
+        spans, a.starts, a.ends, a.token_bounds, a.bigrams, tokens_a[0], tokens_a[1], b.starts,
+        b.ends, b.token_bounds, b.bigrams, tokens_b[0], tokens_b[1], params.refine_min_shared,
+        params.refine_trim_overlap)
+    return replace(alignment, passages=_merge_overlapping(
+        [Passage(a0, a1, b0, b1, p.similarity)
+         for (a0, a1, b0, b1), p in zip(fitted.tolist(), alignment.passages)]),
+        sentence_passages=alignment.aligned)
 
 
 def _merge_overlapping(passages: list[Passage]) -> tuple[Passage, ...]:
