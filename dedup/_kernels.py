@@ -1009,3 +1009,40 @@ def fit_passages(spans: np.ndarray, a_starts: np.ndarray, a_ends: np.ndarray,
             out[f, 2] = min(spans[f, 2], fit[2])
             out[f, 3] = max(spans[f, 3], fit[3])
     return out
+
+
+@njit(cache=True, nogil=True)
+def term_index(indptr: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                               np.ndarray, np.ndarray,
+                                                               np.ndarray, np.ndarray]:
+    """The term index of a text's sentence terms (CSR ``indptr``, ``cols``;
+    see :class:`dedup.align.Side`), from one stable sort of the entries by
+    term: the distinct terms (sorted), each entry's index among them, the
+    entries ordered by term then sentence, where each term's entries start
+    in that order (and one past the end), each term's number of sentences,
+    and the sentence of each entry in that order."""
+    n = len(cols)
+    by_term = np.argsort(cols, kind="mergesort")
+    term_of = np.empty(n, np.int64)
+    starts = np.empty(n + 1, np.int64)
+    n_terms = 0
+    for k in range(n):
+        if k == 0 or cols[by_term[k]] != cols[by_term[k - 1]]:
+            starts[n_terms] = k
+            n_terms += 1
+        term_of[by_term[k]] = n_terms - 1
+    starts[n_terms] = n
+    term_ptr = starts[: n_terms + 1].copy()
+    terms = np.empty(n_terms, cols.dtype)
+    term_df = np.empty(n_terms, np.int64)
+    for t in range(n_terms):
+        terms[t] = cols[by_term[term_ptr[t]]]
+        term_df[t] = term_ptr[t + 1] - term_ptr[t]
+    row_of = np.empty(n, np.int64)
+    for s in range(len(indptr) - 1):
+        for e in range(indptr[s], indptr[s + 1]):
+            row_of[e] = s
+    rows_by_term = np.empty(n, np.int64)
+    for k in range(n):
+        rows_by_term[k] = row_of[by_term[k]]
+    return terms, term_of, by_term, term_ptr, term_df, rows_by_term

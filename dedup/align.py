@@ -38,7 +38,6 @@ from typing import Any
 import numpy as np
 
 from dedup.model import Passage, swapped_passages
-from dedup.text import run_starts
 
 
 @dataclass(frozen=True)
@@ -104,22 +103,11 @@ class Side:
     def n_sentences(self) -> int:
         return len(self.starts)
 
-    # Derived once per side (a side is aligned with many others):
+    # Derived once per side (a side is aligned with many others), by one
+    # compiled pass (:func:`dedup._kernels.term_index`)
     @cached_property
-    def rows(self) -> np.ndarray:
-        """Sentence of each term entry."""
-        return np.repeat(np.arange(self.n_sentences), np.diff(self.indptr))
-
-    @cached_property
-    def _term_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        # one stable sort of the entries by term gives all four
-        by_term = np.argsort(self.cols, kind="stable")
-        col = self.cols[by_term]
-        first = run_starts(col)
-        term_of = np.empty(len(col), dtype=np.int64)
-        term_of[by_term] = first.cumsum() - 1
-        term_ptr = np.append(first.nonzero()[0], len(col))
-        return col[term_ptr[:-1]], term_of, by_term, term_ptr
+    def _term_index(self) -> tuple[np.ndarray, ...]:
+        return _kernels().term_index(self.indptr, self.cols)  # type: ignore[no-any-return]
 
     @property
     def terms(self) -> np.ndarray:
@@ -142,15 +130,15 @@ class Side:
         """Start of each term's entries in :attr:`by_term` (and one past the end)."""
         return self._term_index[3]
 
-    @cached_property
+    @property
     def term_df(self) -> np.ndarray:
         """Number of sentences holding each of :attr:`terms`."""
-        return np.diff(self.term_ptr)
+        return self._term_index[4]
 
-    @cached_property
+    @property
     def rows_by_term(self) -> np.ndarray:
         """Sentence of each entry in :attr:`by_term` order."""
-        return self.rows[self.by_term]
+        return self._term_index[5]
 
     @cached_property
     def log_tf(self) -> np.ndarray:

@@ -1,8 +1,8 @@
 """Alignment's compiled loops held to the Python they replaced.
 
-The seeds' grouping, the checks of reuse and the fitting of passages to the
-shared words ran as the Python below until session 16; :mod:`dedup._kernels`
-now runs them. These tests keep that Python as the reference and require the
+The seeds' grouping, the checks of reuse, the fitting of passages to the
+shared words and each side's term index ran as the Python (and numpy) below
+until session 16; :mod:`dedup._kernels` now runs them. These tests keep that Python as the reference and require the
 same fragments, the same decisions and the same offsets, similarities to the
 last bit, on texts built to give many seeds, gaps, moved paragraphs, repeats
 and partial copies.
@@ -370,3 +370,30 @@ def test_compiled_checks_of_reuse_are_the_python_ones(x: str, y: str, params: Al
     want = [reference_accept(aligner, i0, i1, j0, j1, sim, n)
             for (i0, i1, j0, j1, n), sim in zip(spans, values)]
     assert got.tolist() == want
+
+
+def _term_index_numpy(side: Side) -> tuple[np.ndarray, ...]:
+    """The term index as numpy computed it (dedup/align.py up to session 15)."""
+    from dedup.text import run_starts
+
+    by_term = np.argsort(side.cols, kind="stable")
+    col = side.cols[by_term]
+    first = run_starts(col)
+    term_of = np.empty(len(col), dtype=np.int64)
+    term_of[by_term] = first.cumsum() - 1
+    term_ptr = np.append(first.nonzero()[0], len(col))
+    rows = np.repeat(np.arange(side.n_sentences), np.diff(side.indptr))
+    return (col[term_ptr[:-1]], term_of, by_term, term_ptr, np.diff(term_ptr),
+            rows[by_term])
+
+
+@settings(max_examples=100, deadline=None)
+@given(x=_text())
+def test_compiled_term_index_is_numpys(x: str) -> None:
+    """Terms, entries by term (a stable order: by sentence within a term),
+    frequencies and rows: the same values and dtypes."""
+    side = side_of(x + " " + x[: len(x) // 2])  # repeated terms across sentences
+    got = side._term_index
+    want = _term_index_numpy(side)
+    assert [g.dtype for g in got] == [w.dtype for w in want]
+    assert [g.tolist() for g in got] == [w.tolist() for w in want]
