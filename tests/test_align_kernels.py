@@ -2,10 +2,10 @@
 
 The seeds' grouping, the checks of reuse, the fitting of passages to the
 shared words and each side's term index ran as the Python (and numpy) below
-until session 16; :mod:`dedup._kernels` now runs them. These tests keep that Python as the reference and require the
-same fragments, the same decisions and the same offsets, similarities to the
-last bit, on texts built to give many seeds, gaps, moved paragraphs, repeats
-and partial copies.
+until session 16; :mod:`dedup._kernels` now runs them. These tests keep that
+Python as the reference and require the same fragments, the same decisions
+and the same offsets, similarities to the last bit, on texts built to give
+many seeds, gaps, moved paragraphs, repeats and partial copies.
 """
 
 from __future__ import annotations
