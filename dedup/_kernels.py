@@ -645,6 +645,107 @@ def top_neighbours(a: np.ndarray, b: np.ndarray, vals: np.ndarray, n_rows: int,
     return out_r[:n_out], out_c[:n_out]
 
 
+# The loops below sort, copy and grow arrays with plain loops rather than
+# ``np.sort``, ``np.argsort``, ``.copy()`` or slice assignment: numba compiles
+# those general implementations again for each kernel that uses them, and on
+# the first run after installing that took seconds a kernel.
+
+
+#: Runs the merge sorts below first sort by insertion.
+_RUN = 16
+
+
+@njit(cache=True, nogil=True)
+def _sorted(values: np.ndarray) -> np.ndarray:
+    """A sorted copy of ``values`` (runs of :data:`_RUN` by insertion, then
+    merged bottom up)."""
+    n = len(values)
+    src = np.empty_like(values)
+    for lo in range(0, n, _RUN):
+        for k in range(lo, min(lo + _RUN, n)):
+            x = values[k]
+            i = k
+            while i > lo and x < src[i - 1]:
+                src[i] = src[i - 1]
+                i -= 1
+            src[i] = x
+    dst = np.empty_like(values)
+    width = _RUN
+    while width < n:
+        for lo in range(0, n, 2 * width):
+            mid, hi = min(lo + width, n), min(lo + 2 * width, n)
+            i, j, k = lo, mid, lo
+            while i < mid and j < hi:
+                if src[j] < src[i]:
+                    dst[k] = src[j]
+                    j += 1
+                else:
+                    dst[k] = src[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                dst[k] = src[i]
+                i += 1
+                k += 1
+            while j < hi:
+                dst[k] = src[j]
+                j += 1
+                k += 1
+        src, dst = dst, src
+        width *= 2
+    return src
+
+
+@njit(cache=True, nogil=True)
+def _argsort_stable(values: np.ndarray) -> np.ndarray:
+    """The indices that sort ``values``, equal values in index order (what
+    ``np.argsort(kind="stable")`` gives): as :func:`_sorted`, on indices."""
+    n = len(values)
+    src = np.empty(n, np.int64)
+    for lo in range(0, n, _RUN):
+        for k in range(lo, min(lo + _RUN, n)):
+            x = values[k]
+            i = k
+            while i > lo and x < values[src[i - 1]]:
+                src[i] = src[i - 1]
+                i -= 1
+            src[i] = k
+    dst = np.empty(n, np.int64)
+    width = _RUN
+    while width < n:
+        for lo in range(0, n, 2 * width):
+            mid, hi = min(lo + width, n), min(lo + 2 * width, n)
+            i, j, k = lo, mid, lo
+            while i < mid and j < hi:
+                if values[src[j]] < values[src[i]]:
+                    dst[k] = src[j]
+                    j += 1
+                else:
+                    dst[k] = src[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                dst[k] = src[i]
+                i += 1
+                k += 1
+            while j < hi:
+                dst[k] = src[j]
+                j += 1
+                k += 1
+        src, dst = dst, src
+        width *= 2
+    return src
+
+
+@njit(cache=True, nogil=True)
+def _prefix(values: np.ndarray, n: int) -> np.ndarray:
+    """A copy of ``values[:n]``."""
+    out = np.empty(n, values.dtype)
+    for k in range(n):
+        out[k] = values[k]
+    return out
+
+
 @njit(cache=True, nogil=True)
 def _seed_groups(si: np.ndarray, sj: np.ndarray, members: np.ndarray, max_gap: int,
                  by_rank: tuple[np.ndarray, np.ndarray],
@@ -657,7 +758,7 @@ def _seed_groups(si: np.ndarray, sj: np.ndarray, members: np.ndarray, max_gap: i
     inverse. Returns the members, group after group, each in the order of the
     last pass, and where each group starts (and one past the end)."""
     n = len(members)
-    cur = members.copy()
+    cur = _prefix(members, n)
     bounds = np.zeros(n + 1, np.int64)
     bounds[1] = n
     n_groups = 1
@@ -682,7 +783,7 @@ def _seed_groups(si: np.ndarray, sj: np.ndarray, members: np.ndarray, max_gap: i
                 ranks = np.empty(hi - lo, np.int64)  # the group's seeds in rank order
                 for q in range(lo, hi):
                     ranks[q - lo] = place[cur[q]]
-                ranks.sort()
+                ranks = _sorted(ranks)
                 prev = order[ranks[0]]
                 for r in ranks:
                     s = order[r]
@@ -701,7 +802,7 @@ def _seed_groups(si: np.ndarray, sj: np.ndarray, members: np.ndarray, max_gap: i
             n_groups = g_out
         if not changed:
             break
-    return cur, bounds[: n_groups + 1].copy()
+    return cur, _prefix(bounds, n_groups + 1)
 
 
 @njit(cache=True, nogil=True)
@@ -735,19 +836,38 @@ def fragments(si: np.ndarray, sj: np.ndarray, max_gap: int, a_starts: np.ndarray
     """
     n = len(si)
     rank_ab = np.arange(n)
-    by_ba = np.argsort(sj * (np.max(si) + 1) + si) if n else np.zeros(0, np.int64)
+    # the seeds by (j, i): counted into place by j (they come ordered by i)
+    at = np.zeros(len(b_starts) + 1, np.int64)
+    for s in range(n):
+        at[sj[s] + 1] += 1
+    for j in range(len(b_starts)):
+        at[j + 1] += at[j]
+    by_ba = np.empty(n, np.int64)
     rank_ba = np.empty(n, np.int64)
-    rank_ba[by_ba] = np.arange(n)
+    for s in range(n):
+        rank_ba[s] = at[sj[s]]
+        by_ba[at[sj[s]]] = s
+        at[sj[s]] += 1
     by_rank = (rank_ab, by_ba)
     rank = (rank_ab, rank_ba)
     out_i = np.empty((max(n, 1), 5), np.int64)
     out_s = np.empty(max(n, 1))
     n_out = 0
-    todo_m = [np.arange(n)]
-    todo_g = [max_gap]
-    while len(todo_m) and n:
-        members = todo_m.pop()
-        gap = todo_g.pop()
+    # groups still to group again, last in first out: their seeds end to end
+    # in ``queued`` (a seed is in one queued group at most, so n places do)
+    queued = np.arange(n)
+    q_lo = np.zeros(max(n, 1), np.int64)
+    q_gap = np.zeros(max(n, 1), np.int64)
+    q_gap[0] = max_gap
+    n_queued = 1 if n else 0
+    top = n
+    while n_queued:
+        n_queued -= 1
+        gap = q_gap[n_queued]
+        members = np.empty(top - q_lo[n_queued], np.int64)
+        for q in range(len(members)):
+            members[q] = queued[q_lo[n_queued] + q]
+        top = q_lo[n_queued]
         flat, bounds = _seed_groups(si, sj, members, gap, by_rank, rank)
         for g in range(len(bounds) - 1):
             lo, hi = bounds[g], bounds[g + 1]
@@ -772,11 +892,12 @@ def fragments(si: np.ndarray, sj: np.ndarray, max_gap: int, a_starts: np.ndarray
             if sim >= min_similarity:
                 if n_out == len(out_s):  # regrouped seeds can give more
                     grown = np.empty((2 * n_out, 5), np.int64)
-                    grown[:n_out] = out_i
-                    out_i = grown
                     grown_s = np.empty(2 * n_out)
-                    grown_s[:n_out] = out_s
-                    out_s = grown_s
+                    for q in range(n_out):
+                        for c in range(5):
+                            grown[q, c] = out_i[q, c]
+                        grown_s[q] = out_s[q]
+                    out_i, out_s = grown, grown_s
                 out_i[n_out, 0] = i0
                 out_i[n_out, 1] = i1
                 out_i[n_out, 2] = j0
@@ -785,8 +906,12 @@ def fragments(si: np.ndarray, sj: np.ndarray, max_gap: int, a_starts: np.ndarray
                 out_s[n_out] = sim
                 n_out += 1
             elif gap > 0 and size > 1:
-                todo_m.append(flat[lo:hi].copy())
-                todo_g.append(gap - 1)
+                q_lo[n_queued] = top
+                q_gap[n_queued] = gap - 1
+                for q in range(size):
+                    queued[top + q] = flat[lo + q]
+                top += size
+                n_queued += 1
     return out_i[:n_out], out_s[:n_out]
 
 
@@ -802,7 +927,7 @@ def _span_mean(values: np.ndarray, s0: int, s1: int) -> float:
 @njit(cache=True, nogil=True)
 def _distinct_sorted(values: np.ndarray) -> np.ndarray:
     """The distinct values, sorted."""
-    out = np.sort(values)
+    out = _sorted(values)
     m = 0
     for k in range(len(out)):
         if k == 0 or out[k] != out[m - 1]:
@@ -968,7 +1093,10 @@ def fit_passages(spans: np.ndarray, a_starts: np.ndarray, a_ends: np.ndarray,
     bigrams of the side with fewer are shared, else only ever widened; on
     both, extended over exactly matching words from ends holding the same
     bigram. Unchanged when the sides share fewer than ``min_shared``."""
-    out = spans.copy()
+    out = np.empty_like(spans)
+    for f in range(len(spans)):
+        for c in range(4):
+            out[f, c] = spans[f, c]
     for f in range(len(spans)):
         i0 = _first_index(a_starts, spans[f, 0], False)
         i1 = _first_index(a_ends, spans[f, 1], False)
@@ -1022,7 +1150,7 @@ def term_index(indptr: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.nda
     in that order (and one past the end), each term's number of sentences,
     and the sentence of each entry in that order."""
     n = len(cols)
-    by_term = np.argsort(cols, kind="mergesort")
+    by_term = _argsort_stable(cols)
     term_of = np.empty(n, np.int64)
     starts = np.empty(n + 1, np.int64)
     n_terms = 0
@@ -1032,7 +1160,7 @@ def term_index(indptr: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.nda
             n_terms += 1
         term_of[by_term[k]] = n_terms - 1
     starts[n_terms] = n
-    term_ptr = starts[: n_terms + 1].copy()
+    term_ptr = _prefix(starts, n_terms + 1)
     terms = np.empty(n_terms, cols.dtype)
     term_df = np.empty(n_terms, np.int64)
     for t in range(n_terms):

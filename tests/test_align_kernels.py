@@ -397,3 +397,19 @@ def test_compiled_term_index_is_numpys(x: str) -> None:
     want = _term_index_numpy(side)
     assert [g.dtype for g in got] == [w.dtype for w in want]
     assert [g.tolist() for g in got] == [w.tolist() for w in want]
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.integers(0, 30), max_size=200),
+       big=st.sampled_from([0, 1 << 40, (1 << 64) - 64]))
+def test_merge_sorts_sort_as_numpy_does(values: list[int], big: int) -> None:
+    """The kernels' own sorts (runs by insertion, merged bottom up; many
+    repeats, lengths across the run size and its powers of two): numpy's order,
+    and for the indices numpy's stable order."""
+    from dedup import _kernels
+
+    u = np.array([big + x for x in values], dtype=np.uint64)
+    i = np.array(values, dtype=np.int32)
+    assert _kernels._sorted(u).tolist() == np.sort(u).tolist()
+    assert _kernels._sorted(i.astype(np.int64)).tolist() == sorted(values)
+    assert _kernels._argsort_stable(i).tolist() == np.argsort(i, kind="stable").tolist()
