@@ -167,21 +167,31 @@ def seed_pairs(rows: np.ndarray, a_indptr: np.ndarray, a_term_of: np.ndarray, w_
     count = np.zeros(nb, np.int64)
     dot = np.zeros(nb)
     touched = np.empty(nb, np.int64)
-    out_i, out_j, out_c = [], [], []
+    cap = 64
+    out_i = np.empty(cap, np.int64)
+    out_j = np.empty(cap, np.int64)
+    out_c = np.empty(cap, np.float64)
+    m = 0
     for i in rows:
         n_touched = join_row(i, a_indptr, a_term_of, a_to_b, b_term_ptr, b_rows_by_term,
                              b_by_term, w_a, w_b, count, dot, touched)
         size_i = a_indptr[i + 1] - a_indptr[i]
-        for j in np.sort(touched[:n_touched]):
+        if m + n_touched > cap:
+            while m + n_touched > cap:
+                cap *= 2
+            out_i = _grown(out_i, m, cap)
+            out_j = _grown(out_j, m, cap)
+            out_c = _grown(out_c, m, cap)
+        for j in _sorted(touched[:n_touched]):
             if dice_passes(count[j], size_i, b_indptr[j + 1] - b_indptr[j], dice) \
                     and dot[j] > cosine:
-                out_i.append(i)
-                out_j.append(j)
-                out_c.append(dot[j])
+                out_i[m] = i
+                out_j[m] = j
+                out_c[m] = dot[j]
+                m += 1
             count[j] = 0
             dot[j] = 0.0
-    return (np.array(out_i, dtype=np.int64), np.array(out_j, dtype=np.int64),
-            np.array(out_c, dtype=np.float64))
+    return _prefix(out_i, m), _prefix(out_j, m), _prefix(out_c, m)
 
 
 @njit(cache=True, nogil=True)
@@ -529,12 +539,13 @@ def top_k_rows(a_ptr: np.ndarray, a_idx: np.ndarray, a_val: np.ndarray, b_ptr: n
         if m + c > cap:
             while m + c > cap:
                 cap *= 2
-            c_row = np.concatenate((c_row[:m], np.empty(cap - m, np.int64)))
-            c_col = np.concatenate((c_col[:m], np.empty(cap - m, np.int64)))
-            c_val = np.concatenate((c_val[:m], np.empty(cap - m, a_val.dtype)))
-        c_row[m:m + c] = r
-        c_col[m:m + c] = row_col[:c]
-        c_val[m:m + c] = row_val[:c]
+            c_row = _grown(c_row, m, cap)
+            c_col = _grown(c_col, m, cap)
+            c_val = _grown(c_val, m, cap)
+        for q in range(c):
+            c_row[m + q] = r
+            c_col[m + q] = row_col[q]
+            c_val[m + q] = row_val[q]
         m += c
     out_r = np.empty(m, np.int64)
     out_c = np.empty(m, np.int64)
@@ -741,6 +752,15 @@ def _argsort_stable(values: np.ndarray) -> np.ndarray:
 def _prefix(values: np.ndarray, n: int) -> np.ndarray:
     """A copy of ``values[:n]``."""
     out = np.empty(n, values.dtype)
+    for k in range(n):
+        out[k] = values[k]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _grown(values: np.ndarray, n: int, size: int) -> np.ndarray:
+    """An array of ``size`` whose first ``n`` values are ``values``'."""
+    out = np.empty(size, values.dtype)
     for k in range(n):
         out[k] = values[k]
     return out
