@@ -211,6 +211,7 @@ class _Weights:
         self.shared_b = a_to_b[self.shared_a]
         self.unit_weights = (w_a, w_b)  # empty when there are no seeds
 
+
 _KERNELS: Any = None
 
 
@@ -309,8 +310,8 @@ class _Aligner:
         """(i0, i1, j0, j1, similarity, n_seeds) of each passage: the seeds
         grouped with ``max_gap`` (:func:`dedup._kernels.fragments`), the groups
         that are reuse (:func:`dedup._kernels.accept`), their overlaps resolved.
-        Each step is a compiled loop, in one call; their Python forms are kept in
-        ``tests/test_align_kernels.py``, which holds the loops to them."""
+        The first two are compiled loops, run in one call; their Python forms are
+        kept in ``tests/test_align_kernels.py``, which holds the loops to them."""
         # overlaps are resolved among the fragments that count as reuse: one that
         # would be rejected (a short moved sentence whose span nests inside a long
         # copied block) must not push out one that counts
