@@ -668,49 +668,19 @@ _RUN = 16
 
 @njit(cache=True, nogil=True)
 def _sorted(values: np.ndarray) -> np.ndarray:
-    """A sorted copy of ``values`` (runs of :data:`_RUN` by insertion, then
-    merged bottom up)."""
-    n = len(values)
-    src = np.empty_like(values)
-    for lo in range(0, n, _RUN):
-        for k in range(lo, min(lo + _RUN, n)):
-            x = values[k]
-            i = k
-            while i > lo and x < src[i - 1]:
-                src[i] = src[i - 1]
-                i -= 1
-            src[i] = x
-    dst = np.empty_like(values)
-    width = _RUN
-    while width < n:
-        for lo in range(0, n, 2 * width):
-            mid, hi = min(lo + width, n), min(lo + 2 * width, n)
-            i, j, k = lo, mid, lo
-            while i < mid and j < hi:
-                if src[j] < src[i]:
-                    dst[k] = src[j]
-                    j += 1
-                else:
-                    dst[k] = src[i]
-                    i += 1
-                k += 1
-            while i < mid:
-                dst[k] = src[i]
-                i += 1
-                k += 1
-            while j < hi:
-                dst[k] = src[j]
-                j += 1
-                k += 1
-        src, dst = dst, src
-        width *= 2
-    return src
+    """A sorted copy of ``values`` (through :func:`_argsort_stable`)."""
+    order = _argsort_stable(values)
+    out = np.empty_like(values)
+    for k in range(len(values)):
+        out[k] = values[order[k]]
+    return out
 
 
 @njit(cache=True, nogil=True)
 def _argsort_stable(values: np.ndarray) -> np.ndarray:
     """The indices that sort ``values``, equal values in index order (what
-    ``np.argsort(kind="stable")`` gives): as :func:`_sorted`, on indices."""
+    ``np.argsort(kind="stable")`` gives): runs of :data:`_RUN` sorted by
+    insertion, then merged bottom up."""
     n = len(values)
     src = np.empty(n, np.int64)
     for lo in range(0, n, _RUN):
@@ -751,10 +721,7 @@ def _argsort_stable(values: np.ndarray) -> np.ndarray:
 @njit(cache=True, nogil=True)
 def _prefix(values: np.ndarray, n: int) -> np.ndarray:
     """A copy of ``values[:n]``."""
-    out = np.empty(n, values.dtype)
-    for k in range(n):
-        out[k] = values[k]
-    return out
+    return _grown(values, n, n)
 
 
 @njit(cache=True, nogil=True)
