@@ -335,6 +335,15 @@ class Arena:
 #: (benchmarks/CALIBRATION.md, session 15).
 COMPILED_MIN_TEXTS = 5_000
 
+#: Below this many characters of text (and :data:`COMPILED_MIN_TEXTS`), the
+#: profile stage forks one worker fewer than it has cores: the kernels' loading
+#: in this process (a third of a second, alone on its core) is then the longer
+#: of the two, and a worker beside it only slows it down. 1k generated articles
+#: (3.2M characters): the stage 0.50-0.55 -> 0.39-0.41 s; 2k (6.4M) 0.63-0.71 ->
+#: 0.60 s; 3.5k (12M) 0.78-0.82 -> 0.89-0.95 s (benchmarks/CALIBRATION.md,
+#: session 17).
+SHARE_LOAD_MAX_CHARS = 8_000_000
+
 #: Bytes of arena reserved per character of the texts to profile: profiles take
 #: about 5 (a block that does not fit is pickled back instead).
 ARENA_BYTES_PER_CHAR = 12
@@ -559,12 +568,15 @@ def _run_ranges(
     step: int | None = None,
     codec: tuple[Callable[[list[Any]], Any], Callable[[Any], list[Any]]] | None = None,
     meanwhile: Callable[[], None] | None = None,
+    forked: int | None = None,
 ) -> list[Any]:
     """Apply ``fn`` to index ranges covering 0..n, in order, possibly in forked workers
     that inherit ``shared`` (no pickling of the inputs). A worker's results are
     pickled back to the parent: ``codec`` (pack, unpack), when given, packs
     them before and unpacks them after. ``meanwhile``, when given, is called in
-    this process while the workers run (not at all without them)."""
+    this process while the workers run (not at all without them). With
+    ``workers`` > 1 the stage runs in a pool of ``forked`` workers (default
+    ``workers``; fewer leave cores to ``meanwhile``)."""
     _SHARED.clear()
     _SHARED.update(shared)
     out: list[Any] = []
@@ -580,9 +592,10 @@ def _run_ranges(
                 if progress:
                     progress(stage, min(n, lo + serial_step), n)
             return out
-        step = step or max(1, min(500, -(-n // (workers * 8))))
+        forked = forked or workers
+        step = step or max(1, min(500, -(-n // (forked * 8))))
         ranges = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=forked, mp_context=ctx) as pool:
             call = fn if codec is None else partial(_pack_range, fn, codec[0])
             parts = pool.map(call, ranges)  # every range submitted, the workers forked
             if meanwhile is not None:
@@ -636,17 +649,22 @@ def _profiles(texts: Sequence[str], articles: Sequence[Article] | None, config: 
     compiled = len(texts) >= COMPILED_MIN_TEXTS
     if compiled:
         load_kernels(signatures=True)
+    workers = _workers(config)
+    forked = workers
+    if not compiled and workers > 1 and sum(map(len, texts)) < SHARE_LOAD_MAX_CHARS:
+        forked = workers - 1  # a core for the kernels' loading (see SHARE_LOAD_MAX_CHARS)
     shared: dict[str, Any] = {"texts": texts, "sketch": config.sketch, "bands": _bands(config),
                               "articles": articles, "compiled": compiled}
     ctx = _fork_context()
-    if ctx is not None and _workers(config) > 1 and len(texts) >= _POOL_MIN["profile"]:
+    if ctx is not None and workers > 1 and len(texts) >= _POOL_MIN["profile"]:
         # (no such map to be had, under strict overcommit say: results are pickled)
         with contextlib.suppress(OSError, ValueError):
             shared["arena"] = Arena(ARENA_BYTES_PER_CHAR * sum(map(len, texts)), ctx)
     fn, codec = ((_profile_range, (pack_profiles, unpack_profiles)) if articles is None
                  else (_credited_range, (_pack_credited, _unpack_credited)))
-    return _run_ranges(fn, len(texts), _workers(config), shared, "profile", progress,
-                       _POOL_MIN["profile"], codec=codec, meanwhile=load_kernels)
+    return _run_ranges(fn, len(texts), workers, shared, "profile", progress,
+                       _POOL_MIN["profile"], codec=codec, meanwhile=load_kernels,
+                       forked=forked)
 
 
 def passage_windows(profiles: Sequence[Profile], config: Config) -> PassageWindows | None:

@@ -230,6 +230,31 @@ def test_profiles_with_compiled_signatures_equal_numpys(
     _same_profiles(pipeline.profiles_of(texts, Config(workers=1)), numpy_made)
 
 
+@pytest.mark.parametrize(("workers", "share_max", "forked"),
+                         [(2, 10**9, 1), (3, 10**9, 2), (2, 0, 2)])
+def test_small_profile_stage_leaves_a_core_to_the_kernels_loading(
+    monkeypatch: pytest.MonkeyPatch, workers: int, share_max: int, forked: int
+) -> None:
+    """Below SHARE_LOAD_MAX_CHARS of text the profile pool forks one worker fewer
+    than it has cores (the kernels load in this process meanwhile); the same
+    profiles either way."""
+    from dedup import pipeline
+
+    texts = [WIRE_STORM, "", WIRE_BANK, "a", "Hello.", WIRE_STORM[:300]] * 30
+    pools: list[int] = []
+
+    class Counted(pipeline.ProcessPoolExecutor):
+        def __init__(self, max_workers: int, **kwargs: Any) -> None:
+            pools.append(max_workers)
+            super().__init__(max_workers=max_workers, **kwargs)
+
+    monkeypatch.setattr(pipeline, "ProcessPoolExecutor", Counted)
+    monkeypatch.setattr(pipeline, "SHARE_LOAD_MAX_CHARS", share_max)
+    got = pipeline.profiles_of(texts, Config(workers=workers))
+    assert pools == [forked]
+    _same_profiles(got, pipeline.profiles_of(texts, Config(workers=1)))
+
+
 @given(st.lists(st.integers(0, 60), unique=True), st.lists(st.integers(0, 60), unique=True))
 def test_jaccard_is_the_share_of_shingles_in_common(a: list[int], b: list[int]) -> None:
     from dedup import pipeline
