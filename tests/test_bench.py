@@ -276,3 +276,24 @@ def test_clusters_of_articles_chain_two_stories_of_a_merged_article() -> None:
         match("f2", "x", [(0, 400, 0, 400)], score=0.2),  # under min_score: no edge
     ]
     assert article_components(matches) == [["f1", "f1-copy", "f2", "m"]]
+
+
+def test_a_baseline_is_timed_without_importing_dedup(tmp_path: Path) -> None:
+    """The baselines read the corpus as plain records: importing dedup (and
+    scikit-learn with it, 0.4 s) would count in their time. Run in a fresh
+    interpreter, as the harness runs each system."""
+    import subprocess
+    import sys
+
+    texts = ["The storm hit the coast on Monday, cutting power to thousands of homes."] * 3
+    with (tmp_path / "articles.jsonl").open("w", encoding="utf-8") as fh:
+        for k, text in enumerate(texts):
+            fh.write(json.dumps({"id": f"a{k}", "text": text}) + "\n")
+    code = ("import json, sys; from pathlib import Path; from benchmarks import run; "
+            f"r = run.measure('datasketch', Path({str(tmp_path)!r})); "
+            "print(json.dumps([r['articles'], r['pairs'], 'dedup' in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[1])
+    articles, pairs, imported = json.loads(out.stdout.splitlines()[-1])
+    assert (articles, imported) == (3, False)
+    assert sorted(map(sorted, pairs)) == [["a0", "a1"], ["a0", "a2"], ["a1", "a2"]]
