@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 import mmap
 import multiprocessing as mp
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from functools import partial
@@ -524,7 +525,9 @@ def sentence_stack(profiles: Sequence[Profile]) -> tuple[np.ndarray, np.ndarray,
     return indptr, np.concatenate([p.cols for p in profiles]), art_rows
 
 
-def _align_range(bounds: tuple[int, int]) -> list[Alignment]:
+def _align_range(bounds: tuple[int, int]) -> list[Any]:
+    """The alignments of a range of ``_SHARED["pairs"]`` or, with
+    ``_SHARED["jaccard"]``, (alignment, Jaccard or NaN) pairs."""
     profiles, pairs, params = _SHARED["profiles"], _SHARED["pairs"], _SHARED["align"]
     texts: Sequence[str] | None = _SHARED.get("texts")
     # an article's side (and the term index it derives) is built once per process,
@@ -554,6 +557,10 @@ def _align_range(bounds: tuple[int, int]) -> list[Alignment]:
             al = refine(al, side(x), side(y), _token_spans(kept, texts, x),
                         _token_spans(kept, texts, y), params)
         out.append(al.swapped() if flipped else al)
+    if _SHARED.get("jaccard"):
+        # the shingles' Jaccard of each pair that aligned (see align_pairs_jaccard)
+        return [(al, jaccard(profiles[x].shingles, profiles[y].shingles) if al.passages
+                 else math.nan) for x, y, al in zip(xs.tolist(), ys.tolist(), out)]
     return out
 
 
@@ -714,6 +721,24 @@ def align_pairs(
     ``profiles``, and given back in the pair's order: a scan's matches do not
     depend on the order of its inputs, nor an index's on the order of its batches.
     """
+    return _align(profiles, pairs, config, progress, texts, ids, False)
+
+
+def align_pairs_jaccard(
+    profiles: Sequence[Profile], pairs: np.ndarray, config: Config,
+    progress: Progress | None = None, texts: Sequence[str] | None = None,
+    ids: Sequence[str] | None = None,
+) -> tuple[list[Alignment], np.ndarray]:
+    """:func:`align_pairs`, and the :func:`jaccard` of the shingles of each pair
+    that aligned (NaN for the others), found by the same workers: done after
+    them, in this process, it took 0.55 s of a 100k scan."""
+    got = _align(profiles, pairs, config, progress, texts, ids, True)
+    return [al for al, _ in got], np.array([j for _, j in got], dtype=np.float64)
+
+
+def _align(profiles: Sequence[Profile], pairs: np.ndarray, config: Config,
+           progress: Progress | None, texts: Sequence[str] | None,
+           ids: Sequence[str] | None, with_jaccard: bool) -> list[Any]:
     flips = None
     if ids is not None and len(pairs):
         rank = np.empty(len(ids), dtype=np.int64)
@@ -725,7 +750,8 @@ def align_pairs(
     stack = sentence_stack(profiles) if len(pairs) else None
     return _run_ranges(_align_range, len(pairs), _workers(config),
                        {"profiles": profiles, "pairs": pairs, "align": config.align,
-                        "texts": texts, "flips": flips, "stack": stack}, "verify", progress, 100)
+                        "texts": texts, "flips": flips, "stack": stack,
+                        "jaccard": with_jaccard}, "verify", progress, 100)
 
 
 # --- stages ----------------------------------------------------------------
@@ -937,14 +963,17 @@ def scan(
         >>> report = scan(["benchmarks/corpora/alaska-summit"])  # doctest: +SKIP
         >>> [c.members for c in report.clusters]  # doctest: +SKIP
     """
-    config = config or Config()
-    seconds: dict[str, float] = {}
-    t0 = time.perf_counter()
-    articles, skipped = collect(inputs, include=include, exclude=exclude, id_field=id_field,
-                                text_field=text_field, max_chars=config.max_chars,
-                                on_skip=on_skip, workers=_workers(config))
-    seconds["read"] = time.perf_counter() - t0
-    return scan_articles(articles, config, skipped=skipped, seconds=seconds, progress=progress)
+    with collection_paused():
+        config = config or Config()
+        seconds: dict[str, float] = {}
+        t0 = time.perf_counter()
+        articles, skipped = collect(inputs, include=include, exclude=exclude,
+                                    id_field=id_field, text_field=text_field,
+                                    max_chars=config.max_chars, on_skip=on_skip,
+                                    workers=_workers(config))
+        seconds["read"] = time.perf_counter() - t0
+        return scan_articles(articles, config, skipped=skipped, seconds=seconds,
+                             progress=progress)
 
 
 def scan_articles(
@@ -956,6 +985,31 @@ def scan_articles(
     progress: Progress | None = None,
 ) -> Report:
     """The pipeline after reading (see :func:`scan`)."""
+    with collection_paused():
+        return _scan_articles(articles, config, skipped, seconds, progress)
+
+
+@contextlib.contextmanager
+def collection_paused() -> Iterator[None]:
+    """Python's cyclic garbage collection off for the block, then as it was.
+
+    A scan's objects (articles, profiles, alignments, matches, clusters) make
+    no reference cycles, but their numbers set off collections that walk all
+    of them, again and again as they grow: at 10k articles 0.2 s, most of it
+    two full collections in the match building and the clustering; at 100k
+    1.1-1.3 s of the verify stage (benchmarks/CALIBRATION.md, session 17).
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _scan_articles(articles: Sequence[Article], config: Config, skipped: Sequence[Skipped],
+                   seconds: dict[str, float] | None, progress: Progress | None) -> Report:
     seconds = dict(seconds or {})
     ids = [a.id for a in articles]
     texts = [a.text for a in articles]
@@ -998,7 +1052,7 @@ def scan_articles(
         else np.zeros((0, 2), dtype=np.int64)
 
     t = time.perf_counter()
-    alignments = align_pairs(profiles, pairs, config, progress, texts, ids)
+    alignments, jaccards = align_pairs_jaccard(profiles, pairs, config, progress, texts, ids)
     aligned = [k for k, al in enumerate(alignments) if al.passages]
     found_pairs = pairs[aligned]
     found_alignments = [alignments[k] for k in aligned]
@@ -1006,11 +1060,11 @@ def scan_articles(
     cosines = (tfidf_mod.pair_cosines(vectors, found_pairs) if vectors is not None
                else np.zeros(len(found_pairs)))
     kept: list[tuple[Match, tuple[Passage, ...]]] = []
-    for (i, j), al, cos in zip(found_pairs.tolist(), found_alignments, cosines.tolist()):
+    for (i, j), al, jac, cos in zip(found_pairs.tolist(), found_alignments,
+                                    jaccards[aligned].tolist(), cosines.tolist()):
         if ids[i] > ids[j]:  # oriented like the match (a the smaller id), spans included
             i, j, al = j, i, al.swapped()
-        m = build_match(ids[i], ids[j], al,
-                        jaccard(profiles[i].shingles, profiles[j].shingles), cos)
+        m = build_match(ids[i], ids[j], al, jac, cos)
         if m.score >= config.min_score:
             # the passages on whole sentences, for clustering
             kept.append((m, al.aligned))

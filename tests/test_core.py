@@ -255,6 +255,33 @@ def test_small_profile_stage_leaves_a_core_to_the_kernels_loading(
     _same_profiles(got, pipeline.profiles_of(texts, Config(workers=1)))
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_verify_workers_give_the_jaccard_of_each_aligned_pair(workers: int) -> None:
+    """align_pairs_jaccard: the alignments of align_pairs, and the shingles'
+    Jaccard of each pair that aligned (NaN for the others), in the pairs' order."""
+    import math
+
+    from dedup import pipeline
+
+    texts = [WIRE_STORM, "Local news. " + WIRE_STORM[:600], WIRE_BANK,
+             WIRE_BANK[:500] + " More to come.", "Nothing to see here at all today."] * 30
+    ids = [f"a{k:03d}" for k in range(len(texts))]
+    config = Config(workers=workers)
+    profiles = pipeline.profiles_of(texts, config)
+    pairs = np.array([(i, j) for i in range(0, 40) for j in range(i + 1, 40)], dtype=np.int64)
+    want = pipeline.align_pairs(profiles, pairs, config, texts=texts, ids=ids)
+    got, jaccards = pipeline.align_pairs_jaccard(profiles, pairs, config, texts=texts, ids=ids)
+    assert got == want and len(jaccards) == len(pairs)
+    aligned = 0
+    for (i, j), al, jac in zip(pairs.tolist(), got, jaccards.tolist()):
+        if al.passages:
+            aligned += 1
+            assert jac == pipeline.jaccard(profiles[i].shingles, profiles[j].shingles)
+        else:
+            assert math.isnan(jac)
+    assert 0 < aligned < len(pairs)
+
+
 @given(st.lists(st.integers(0, 60), unique=True), st.lists(st.integers(0, 60), unique=True))
 def test_jaccard_is_the_share_of_shingles_in_common(a: list[int], b: list[int]) -> None:
     from dedup import pipeline

@@ -102,6 +102,40 @@ def test_planted_families_cluster_exactly(planted_articles: list[Article]) -> No
             assert ta[p.a_start:p.a_end] and tb[p.b_start:p.b_end]
 
 
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_scan_runs_no_garbage_collection_and_leaves_it_as_it_was(
+    planted_articles: list[Article], enabled: bool
+) -> None:
+    """The scan's objects make no cycles: collection is paused while it runs
+    (each full collection walked all of them) and restored after."""
+    import gc
+    import sys
+
+    collections: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        frame = sys._getframe(1)
+        while frame is not None and phase == "start":
+            if frame.f_code.co_name == "_scan_articles":  # inside the pipeline
+                collections.append(info["generation"])
+                break
+            frame = frame.f_back  # type: ignore[assignment]
+
+    was, config = gc.isenabled(), dedup.Config(workers=1)
+    gc.collect()
+    gc.callbacks.append(note)
+    try:
+        (gc.enable if enabled else gc.disable)()
+        gc.set_threshold(1, 1, 1)  # a collection at every chance
+        report = dedup.scan(planted_articles, config)
+        enabled_after = gc.isenabled()
+    finally:
+        gc.set_threshold(700, 10, 10)
+        gc.callbacks.remove(note)
+        (gc.enable if was else gc.disable)()
+    assert collections == [] and enabled_after is enabled and len(report.clusters) == 2
+
+
 def test_scan_passages_are_those_of_compare(planted_articles: list[Article]) -> None:
     # both refine passages to the shared words, so they report the same offsets
     report = dedup.scan(planted_articles, dedup.Config(workers=1))

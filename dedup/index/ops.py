@@ -805,15 +805,14 @@ def _verify(index: Index, articles: Sequence[Article], profiles: Sequence[Profil
     if len(all_pairs) == 0:
         return [], rows
     all_pairs = unique_pairs(all_pairs)
-    alignments = pipeline.align_pairs(combined, all_pairs, config, ids=ids)
+    alignments, jaccards = pipeline.align_pairs_jaccard(combined, all_pairs, config, ids=ids)
     cosines = _cosines(index, combined, all_pairs, found, n)
     matches = []
-    for (i, j), al, cos in zip(all_pairs.tolist(), alignments, cosines.tolist()):
+    for (i, j), al, jac, cos in zip(all_pairs.tolist(), alignments, jaccards.tolist(),
+                                    cosines.tolist()):
         if not al.passages:
             continue
-        match = pipeline.build_match(ids[i], ids[j], al,
-                                     pipeline.jaccard(combined[i].shingles,
-                                                      combined[j].shingles), cos)
+        match = pipeline.build_match(ids[i], ids[j], al, jac, cos)
         if match.score >= config.min_score:
             matches.append(match)
     matches.sort(key=lambda mt: (-round(mt.score, 6), mt.a, mt.b))
