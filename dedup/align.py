@@ -229,6 +229,11 @@ def _kernels() -> Any:
 _LOADED: set[str] = set()
 
 
+def kernels_loaded() -> bool:
+    """Whether :func:`load_kernels` (all of them) has run in this process."""
+    return "all" in _LOADED
+
+
 def load_kernels(*, signatures: bool = False) -> None:
     """Compile the kernels in this process (or load them from numba's cache) by
     calling each once with the argument types its callers pass, so that

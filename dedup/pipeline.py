@@ -38,6 +38,7 @@ from dedup.align import (
     Side,
     TokenSpans,
     align,
+    kernels_loaded,
     load_kernels,
     match_score,
     refine,
@@ -337,9 +338,10 @@ class Arena:
 COMPILED_MIN_TEXTS = 5_000
 
 #: Below this many characters of text (and :data:`COMPILED_MIN_TEXTS`), the
-#: profile stage forks one worker fewer than it has cores: the kernels' loading
-#: in this process (a third of a second, alone on its core) is then the longer
-#: of the two, and a worker beside it only slows it down. 1k generated articles
+#: profile stage of a process that has not loaded the kernels yet forks one
+#: worker fewer than it has cores: the kernels' loading in this process (a
+#: third of a second, alone on its core) is then the longer of the two, and a
+#: worker beside it only slows it down. 1k generated articles
 #: (3.2M characters): the stage 0.50-0.55 -> 0.39-0.41 s; 2k (6.4M) 0.63-0.71 ->
 #: 0.60 s; 3.5k (12M) 0.78-0.82 -> 0.89-0.95 s (benchmarks/CALIBRATION.md,
 #: session 17).
@@ -658,7 +660,8 @@ def _profiles(texts: Sequence[str], articles: Sequence[Article] | None, config: 
         load_kernels(signatures=True)
     workers = _workers(config)
     forked = workers
-    if not compiled and workers > 1 and sum(map(len, texts)) < SHARE_LOAD_MAX_CHARS:
+    if (not compiled and workers > 1 and not kernels_loaded()
+            and sum(map(len, texts)) < SHARE_LOAD_MAX_CHARS):
         forked = workers - 1  # a core for the kernels' loading (see SHARE_LOAD_MAX_CHARS)
     shared: dict[str, Any] = {"texts": texts, "sketch": config.sketch, "bands": _bands(config),
                               "articles": articles, "compiled": compiled}

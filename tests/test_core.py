@@ -230,14 +230,15 @@ def test_profiles_with_compiled_signatures_equal_numpys(
     _same_profiles(pipeline.profiles_of(texts, Config(workers=1)), numpy_made)
 
 
-@pytest.mark.parametrize(("workers", "share_max", "forked"),
-                         [(2, 10**9, 1), (3, 10**9, 2), (2, 0, 2)])
+@pytest.mark.parametrize(("workers", "share_max", "loaded", "forked"),
+                         [(2, 10**9, False, 1), (3, 10**9, False, 2), (2, 0, False, 2),
+                          (2, 10**9, True, 2)])
 def test_small_profile_stage_leaves_a_core_to_the_kernels_loading(
-    monkeypatch: pytest.MonkeyPatch, workers: int, share_max: int, forked: int
+    monkeypatch: pytest.MonkeyPatch, workers: int, share_max: int, loaded: bool, forked: int
 ) -> None:
-    """Below SHARE_LOAD_MAX_CHARS of text the profile pool forks one worker fewer
-    than it has cores (the kernels load in this process meanwhile); the same
-    profiles either way."""
+    """Below SHARE_LOAD_MAX_CHARS of text, in a process that has not loaded the
+    kernels, the profile pool forks one worker fewer than it has cores (the
+    kernels load in this process meanwhile); the same profiles either way."""
     from dedup import pipeline
 
     texts = [WIRE_STORM, "", WIRE_BANK, "a", "Hello.", WIRE_STORM[:300]] * 30
@@ -250,6 +251,7 @@ def test_small_profile_stage_leaves_a_core_to_the_kernels_loading(
 
     monkeypatch.setattr(pipeline, "ProcessPoolExecutor", Counted)
     monkeypatch.setattr(pipeline, "SHARE_LOAD_MAX_CHARS", share_max)
+    monkeypatch.setattr(pipeline, "kernels_loaded", lambda: loaded)
     got = pipeline.profiles_of(texts, Config(workers=workers))
     assert pools == [forked]
     _same_profiles(got, pipeline.profiles_of(texts, Config(workers=1)))
