@@ -251,7 +251,8 @@ def add(index: Index, articles: Sequence[Article], config: Config | None = None,
         >>> with Index.open("crawl.db", create=True) as idx:  # doctest: +SKIP
         ...     result = add(idx, articles)
     """
-    return _run(index, articles, config or Config(), write=True, skipped=skipped)
+    with pipeline.collection_paused():  # as in a scan: its objects make no cycles
+        return _run(index, articles, config or Config(), write=True, skipped=skipped)
 
 
 def query(index: Index, articles: Sequence[Article], config: Config | None = None, *,
@@ -261,7 +262,8 @@ def query(index: Index, articles: Sequence[Article], config: Config | None = Non
     An article whose id is indexed with another text is matched as if it
     replaced that version.
     """
-    return _run(index, articles, config or Config(), write=False, skipped=skipped)
+    with pipeline.collection_paused():
+        return _run(index, articles, config or Config(), write=False, skipped=skipped)
 
 
 def parse_duration(text: str) -> float:
