@@ -733,8 +733,8 @@ def align_pairs_jaccard(
     ids: Sequence[str] | None = None,
 ) -> tuple[list[Alignment], np.ndarray]:
     """:func:`align_pairs`, and the :func:`jaccard` of the shingles of each pair
-    that aligned (NaN for the others), found by the same workers: done after
-    them, in this process, it took 0.55 s of a 100k scan."""
+    that aligned (NaN for the others), found by the same workers instead of
+    one by one in this process after them (at 10k articles 11,486 pairs, 0.07 s)."""
     got = _align(profiles, pairs, config, progress, texts, ids, True)
     return [al for al, _ in got], np.array([j for _, j in got], dtype=np.float64)
 
