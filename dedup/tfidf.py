@@ -461,15 +461,21 @@ def passage_keys(
     n_win, n_feat = ind.shape[0], sentences.shape[1]
     spans = [(lo, min(n_win, lo + chunk)) for lo in range(0, n_win, chunk)]
     df = np.zeros(n_feat, dtype=np.int64)
+    kept = None  # the one chunk's counts (of several, each is made again below)
     for lo, hi in spans:
-        df += np.bincount(sp.csr_matrix(ind[lo:hi] @ sentences).indices, minlength=n_feat)
+        product = sp.csr_matrix(ind[lo:hi] @ sentences)
+        df += np.bincount(product.indices, minlength=n_feat)
+        if len(spans) == 1:
+            kept = product
     # TfidfTransformer's idf (smooth_idf) from the corpus-wide frequencies
     idf = np.log((1.0 + n_win) / (1.0 + df)) + 1.0
     max_df = max_keyword_windows(params.passage_max_df, n_win)
     capped = max_df > params.passage_max_windows
     parts = []
     for lo, hi in spans:
-        counts = sp.csr_matrix(ind[lo:hi] @ sentences, dtype=np.float64)
+        counts = sp.csr_matrix(kept if kept is not None else ind[lo:hi] @ sentences,
+                               dtype=np.float64)
+        kept = None
         counts.data = (1.0 + np.log(counts.data)) * idf[counts.indices]
         weights = sp.csr_matrix(preprocessing.normalize(counts, norm="l2", copy=False),
                                 dtype=np.float32)
