@@ -430,7 +430,8 @@ def _segment_reference(s: str, toks: text.Tokens) -> tuple[list[int], list[int],
         length = b - tb[-1]
         if length > text.MAX_SENTENCE_TOKENS:
             pieces = -(-length // text.MAX_SENTENCE_TOKENS)
-            tb.extend(tb[-1] + int(round(k * length / pieces)) for k in range(1, pieces))
+            start = tb[-1]  # (not tb[-1] inside the generator: tb grows as it runs)
+            tb.extend(start + int(round(k * length / pieces)) for k in range(1, pieces))
         tb.append(b)
     starts = [int(toks.starts[t]) for t in tb[:-1]]
     ends = []
@@ -452,6 +453,16 @@ def test_segment_batch_equals_a_text_by_text_reference(texts: list[str]) -> None
         assert got.token_bounds.tolist() == tb
         assert got.starts.tolist() == starts
         assert got.ends.tolist() == ends
+
+
+def test_a_sentence_of_three_pieces_is_cut_evenly() -> None:
+    """A run of 101 tokens without a boundary is cut into three even pieces
+    (hypothesis's example that found the reference above wrong for them)."""
+    s = "Mr.Mr.Mr.Mr.Mr.Mr.Mr.Mr.Mr.\u6771\u4eac" + "word " * 90
+    toks = text.tokenize(s)
+    got = text.segment_batch([s], [toks])[0]
+    assert len(toks) == 101 and got.token_bounds.tolist() == [0, 34, 67, 101]
+    assert _segment_reference(s, toks)[2] == [0, 34, 67, 101]
 
 
 @given(TRICKY)
