@@ -566,6 +566,26 @@ def _align_range(bounds: tuple[int, int]) -> list[Any]:
     return out
 
 
+@contextlib.contextmanager
+def collection_paused() -> Iterator[None]:
+    """Python's cyclic garbage collection off for the block (or the decorated
+    function), then as it was. Forked workers inherit the setting.
+
+    A scan's objects (articles, profiles, alignments, matches, clusters) make
+    no reference cycles, but their numbers set off collections that walk all
+    of them, again and again as they grow: at 10k articles 0.2 s, most of it
+    two full collections in the match building and the clustering; at 100k
+    1.1-1.3 s of the verify stage (benchmarks/CALIBRATION.md, session 17).
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def _run_ranges(
     fn: Callable[[tuple[int, int]], list[Any]],
     n: int,
@@ -612,16 +632,11 @@ def _run_ranges(
             # The results (a scan's profiles, alignments) make no reference cycles,
             # but their many objects would set off collections that walk all of
             # them again: at 100k articles, a second of the profile stage.
-            collecting = gc.isenabled()
-            gc.disable()
-            try:
+            with collection_paused():
                 for part in parts:
                     out.extend(part if codec is None else codec[1](part))
                     if progress:
                         progress(stage, len(out), n)
-            finally:
-                if collecting:
-                    gc.enable()
         return out
     finally:
         _SHARED.clear()
@@ -978,6 +993,7 @@ def scan(
     return scan_articles(articles, config, skipped=skipped, seconds=seconds, progress=progress)
 
 
+@collection_paused()
 def scan_articles(
     articles: Sequence[Article],
     config: Config,
@@ -986,32 +1002,8 @@ def scan_articles(
     seconds: dict[str, float] | None = None,
     progress: Progress | None = None,
 ) -> Report:
-    """The pipeline after reading (see :func:`scan`)."""
-    with collection_paused():
-        return _scan_articles(articles, config, skipped, seconds, progress)
-
-
-@contextlib.contextmanager
-def collection_paused() -> Iterator[None]:
-    """Python's cyclic garbage collection off for the block, then as it was.
-
-    A scan's objects (articles, profiles, alignments, matches, clusters) make
-    no reference cycles, but their numbers set off collections that walk all
-    of them, again and again as they grow: at 10k articles 0.2 s, most of it
-    two full collections in the match building and the clustering; at 100k
-    1.1-1.3 s of the verify stage (benchmarks/CALIBRATION.md, session 17).
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _scan_articles(articles: Sequence[Article], config: Config, skipped: Sequence[Skipped],
-                   seconds: dict[str, float] | None, progress: Progress | None) -> Report:
+    """The pipeline after reading (see :func:`scan`), without garbage
+    collection (:func:`collection_paused`)."""
     seconds = dict(seconds or {})
     ids = [a.id for a in articles]
     texts = [a.text for a in articles]

@@ -116,7 +116,7 @@ def test_a_scan_runs_no_garbage_collection_and_leaves_it_as_it_was(
     def note(phase: str, info: dict[str, int]) -> None:
         frame = sys._getframe(1)
         while frame is not None and phase == "start":
-            if frame.f_code.co_name == "_scan_articles":  # inside the pipeline
+            if frame.f_code.co_name == "scan_articles":  # inside the pipeline
                 collections.append(info["generation"])
                 break
             frame = frame.f_back  # type: ignore[assignment]

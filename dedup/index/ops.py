@@ -251,8 +251,7 @@ def add(index: Index, articles: Sequence[Article], config: Config | None = None,
         >>> with Index.open("crawl.db", create=True) as idx:  # doctest: +SKIP
         ...     result = add(idx, articles)
     """
-    with pipeline.collection_paused():  # as in a scan: its objects make no cycles
-        return _run(index, articles, config or Config(), write=True, skipped=skipped)
+    return _run(index, articles, config or Config(), write=True, skipped=skipped)
 
 
 def query(index: Index, articles: Sequence[Article], config: Config | None = None, *,
@@ -262,8 +261,7 @@ def query(index: Index, articles: Sequence[Article], config: Config | None = Non
     An article whose id is indexed with another text is matched as if it
     replaced that version.
     """
-    with pipeline.collection_paused():
-        return _run(index, articles, config or Config(), write=False, skipped=skipped)
+    return _run(index, articles, config or Config(), write=False, skipped=skipped)
 
 
 def parse_duration(text: str) -> float:
@@ -400,6 +398,7 @@ class _Clustering:
     changed: set[int] = field(default_factory=set)
 
 
+@pipeline.collection_paused()  # as in a scan: a batch's objects make no cycles
 def _run(index: Index, articles: Sequence[Article], config: Config, *, write: bool,
          skipped: Sequence[Skipped]) -> BatchResult:
     seconds: dict[str, float] = {}
