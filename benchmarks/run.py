@@ -349,11 +349,14 @@ def load_records(corpus_dir: Path) -> list[dict[str, Any]]:
 
 def load_articles(corpus_dir: Path) -> list[Any]:
     """``dedup.Article`` records from ``corpus_dir/articles.jsonl``, in file order."""
+    return _articles(load_records(corpus_dir))
+
+
+def _articles(records: Sequence[dict[str, Any]]) -> list[Any]:
     from dedup import Article
 
     return [Article(id=r["id"], text=r["text"], title=r.get("title"), url=r.get("url"),
-                    published=r.get("published"), source=r.get("source"))
-            for r in load_records(corpus_dir)]
+                    published=r.get("published"), source=r.get("source")) for r in records]
 
 
 def _vm_hwm_mb() -> float | None:
@@ -422,14 +425,14 @@ def measure(system: str, corpus_dir: Path) -> dict[str, Any]:
     import_seconds = time.perf_counter() - t
     cpu0 = _cpu_seconds()
     t0 = time.perf_counter()
+    records = load_records(corpus_dir)
     # only dedup's own run builds dedup.Article records (importing dedup, for
     # the baselines, would count scikit-learn's import in their time)
-    articles = (load_articles(corpus_dir) if system == "dedup"
-                else load_records(corpus_dir))
+    articles = _articles(records) if system == "dedup" else []
     stages: dict[str, float] = {"load": time.perf_counter() - t0}
-    ids = [a.id if system == "dedup" else a["id"] for a in articles]
-    texts = [a.text if system == "dedup" else a["text"] for a in articles]
-    out: dict[str, Any] = {"system": system, "articles": len(articles),
+    ids = [r["id"] for r in records]
+    texts = [r["text"] for r in records]
+    out: dict[str, Any] = {"system": system, "articles": len(records),
                            "bytes": sum(len(t.encode("utf-8")) for t in texts)}
     index_pairs: list[tuple[int, int]] = []
     t = time.perf_counter()
