@@ -214,7 +214,11 @@ def run(n: int, sizes: Sequence[int], batch: int, build_batch: int, seed: int,
                 indexed += size
                 build.append({"articles": size, "index_before": indexed - size,
                               "seconds": round(seconds, 2),
-                              "candidates": result.stats.get("candidates", 0)})
+                              "candidates": result.stats.get("candidates", 0),
+                              "stages": result.stats["seconds"],
+                              "ms_lsh": result.stats.get("ms_lsh", 0),
+                              "rows_passage": result.stats.get("rows_passage", 0),
+                              "rows_doc": result.stats.get("rows_doc", 0)})
                 print(f"  built {indexed:,} ({size:,} in {seconds:.1f} s)", file=sys.stderr)
             if timed is None:
                 measured = articles[pos : pos + batch]

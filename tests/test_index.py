@@ -7,6 +7,7 @@ with warcio; the kill and concurrency tests run the CLI as real processes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -255,10 +256,16 @@ def index_state(db: Path) -> dict[str, Any]:
                          con.execute("SELECT a, b, score FROM matches"))
         clusters = sorted(cluster_members(con).values())
         terms = sorted(con.execute("SELECT term, docs, passages FROM terms"))
+        counts = con.execute("SELECT COUNT(*), COALESCE(SUM(n_passages), 0) FROM articles"
+                             ).fetchone()
+        kept = dict(con.execute("SELECT key, value FROM meta WHERE key IN "
+                                "('articles', 'passages')"))
     finally:
         con.close()
+    # the counts kept in meta are those of the table, after any adds, updates and prunes
+    assert (int(kept["articles"]), int(kept["passages"])) == counts
     return {"articles": articles, "band": band, "docs": docs, "passages": passages,
-            "matches": matches, "clusters": clusters, "terms": terms}
+            "matches": matches, "clusters": clusters, "terms": terms, "counts": counts}
 
 
 def term_counts(db: Path) -> list[tuple[int, int, int]]:
@@ -643,10 +650,10 @@ def test_version_3_file_is_upgraded_to_clusters_of_matches(
         assert con.execute("SELECT COUNT(DISTINCT cluster), COUNT(cluster) FROM articles"
                            ).fetchone() == (1, 6)
     with caplog.at_level("WARNING", logger="dedup.index"), Index.open(old, CONFIG) as idx:
-        assert idx.meta()["schema_version"] == "4"
+        assert idx.meta()["schema_version"] == "5"
         assert idx.settings["cluster.min_overlap"] == "0.5"
     assert [r.getMessage() for r in caplog.records] == [
-        f"{old}: upgrading the index from schema version 3 to 4 (once; it rewrites the tables "
+        f"{old}: upgrading the index from schema version 3 to 5 (once; it rewrites the tables "
         "that changed)"]
     assert stored_clusters(old) == ROUNDUP_CLUSTERS
     assert index_state(old) == index_state(new)
@@ -805,7 +812,7 @@ def test_older_schema_without_migration_is_refused(tmp_path: Path) -> None:
     con.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
     con.commit()
     con.close()
-    with pytest.raises(IndexError_, match="schema version 0 is older than 4 and cannot be "
+    with pytest.raises(IndexError_, match="schema version 0 is older than 5 and cannot be "
                                           "upgraded; rebuild the index"):
         Index.open(db, CONFIG)
 
@@ -845,9 +852,39 @@ def test_version_1_file_is_upgraded(tmp_path: Path, planted: list[Article]) -> N
     assert index_state(old) == index_state(new)
 
 
+def downgrade_to_v4(db: Path) -> None:
+    """Rewrite an index in the version 4 layout: no article and passage counts in meta."""
+    con = sqlite3.connect(db)
+    with con:
+        con.execute("DELETE FROM meta WHERE key IN ('articles', 'passages')")
+        con.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    con.close()
+
+
+def test_version_4_file_is_upgraded_to_counts_in_meta(
+        tmp_path: Path, planted: list[Article], caplog: pytest.LogCaptureFixture) -> None:
+    old, new = tmp_path / "old.db", tmp_path / "new.db"
+    for db in (old, new):
+        index_in_batches(db, planted[:12], 3)
+    downgrade_to_v4(old)
+    with caplog.at_level("WARNING", logger="dedup.index"), Index.open(old, CONFIG) as idx:
+        assert idx.meta()["schema_version"] == "5"
+        assert idx.counts() == (12, index_state(new)["counts"][1])
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{old}: upgrading the index from schema version 4 to 5 (once; it rewrites the tables "
+        "that changed)"]
+    assert index_state(old) == index_state(new)
+    for db in (old, new):  # replace two, add the rest
+        with Index.open(db, CONFIG) as idx:
+            add(idx, [dataclasses.replace(a, text=a.text + " Updated.") for a in planted[:2]]
+                + list(planted[12:]), CONFIG)
+    assert index_state(old) == index_state(new)
+
+
 def downgrade_to_v3(db: Path) -> None:
     """Rewrite an index in the version 3 layout: a cluster per article, the
     components of articles joined by matches reaching the cluster score."""
+    downgrade_to_v4(db)
     con = sqlite3.connect(db)
     with con:
         min_score = float(con.execute("SELECT value FROM meta "
@@ -954,9 +991,9 @@ def test_version_2_file_is_upgraded_to_band_generations(
     rows = len(band_rows(old))
     downgrade_to_v2(old)
     with caplog.at_level("WARNING", logger="dedup.index"), Index.open(old, CONFIG) as idx:
-        assert idx.meta()["schema_version"] == "4"
+        assert idx.meta()["schema_version"] == "5"
     assert [r.getMessage() for r in caplog.records] == [
-        f"{old}: upgrading the index from schema version 2 to 4 (once; it rewrites the tables "
+        f"{old}: upgrading the index from schema version 2 to 5 (once; it rewrites the tables "
         "that changed)"]
     assert band_generations(old) == [(0, rows, rows)]
     assert index_state(old) == index_state(new)
@@ -1111,12 +1148,12 @@ def test_cli_add_query_stats_export(tmp_path: Path, planted: list[Article]) -> N
     shown = runner.invoke(index_app, ["stats", "--db", str(db), "--format", "json"])
     assert shown.exit_code == 0
     info = json.loads(shown.stdout)
-    assert info["articles"] == 5 and info["clusters"] == 1 and info["schema_version"] == 4
+    assert info["articles"] == 5 and info["clusters"] == 1 and info["schema_version"] == 5
     assert info["bytes_per_article"] == round(info["file_bytes"] / 5)
     assert info["band_generations"] == 1 and info["band_rows_added"] == len(band_rows(db))
     text = runner.invoke(index_app, ["stats", "--db", str(db)])
     assert "articles:           5\n" in text.stdout
-    assert "schema version:     4\n" in text.stdout
+    assert "schema version:     5\n" in text.stdout
     assert f"band keys added:    {info['band_rows_added']:,} in 1 generation(s)\n" in text.stdout
 
     exported = runner.invoke(index_app, ["export", "--db", str(db), "--format", "jsonl"])

@@ -13,13 +13,16 @@ batches but never leaves a half batch), ``foreign_keys=ON``, and
 ``BEGIN IMMEDIATE`` transaction: a second writer waits for the first (the
 connection's busy timeout, ``lock_timeout``), then sees everything it wrote.
 
-Schema (version 4)
+Schema (version 5)
 ==================
 ``meta(key, value)``
     ``schema_version``, the pinned settings (``setting.*``: what the stored
     signatures, band keys, keyword postings, profiles and clusters depend on,
     see :func:`pinned_settings` and :class:`IndexParams`), the next cluster
-    id, and when the file was created.
+    id, when the file was created, and ``articles`` and ``passages``: how many
+    articles and passage windows it holds (the N of the TF-IDF weights; kept
+    by every insert and delete, so that a batch does not count the whole
+    ``articles`` table).
 ``articles(pk, id, title, url, published, published_ts, source, added, chars,
 content_hash, wire_agency, wire_evidence, n_passages, neighbours, cluster)``
     One row per article. ``pk`` is never reused (AUTOINCREMENT), so a stale
@@ -110,7 +113,7 @@ from dedup.text import unique
 _log = logging.getLogger("dedup.index")
 
 #: Version of the table layout; older files are upgraded by ``_MIGRATIONS``.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 #: ``PRAGMA application_id`` of an index file ("dDup").
 APPLICATION_ID = 0x64447570
 #: Keyword weights in [0, 1] are stored as integers in [0, WEIGHT_SCALE].
@@ -291,9 +294,22 @@ def _v3_to_v4(conn: sqlite3.Connection) -> None:
     recluster_all(conn)
 
 
+def _v4_to_v5(conn: sqlite3.Connection) -> None:
+    """Version 4 counted the articles and passage windows from the
+    ``articles`` table at every batch; version 5 keeps the counts in ``meta``."""
+    conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", _count_rows(conn))
+
+
+def _count_rows(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """The ``meta`` rows of the article and passage counts, from the table."""
+    n, p = conn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(n_passages), 0) FROM articles").fetchone()
+    return [("articles", str(int(n))), ("passages", str(int(p)))]
+
+
 #: schema version -> the step that brings a file of that version to the next.
 _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
 
 
 def _column(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> np.ndarray:
@@ -820,10 +836,15 @@ class Index:
     # ----------------------------------------------------------------- reads
 
     def counts(self) -> tuple[int, int]:
-        """(articles, passage windows) in the index."""
-        n, p = self._conn.execute(
-            "SELECT COUNT(*), COALESCE(SUM(n_passages), 0) FROM articles").fetchone()
-        return int(n), int(p)
+        """(articles, passage windows) in the index (kept in ``meta``)."""
+        rows = dict(self._conn.execute(
+            "SELECT key, value FROM meta WHERE key IN ('articles', 'passages')").fetchall())
+        return int(rows["articles"]), int(rows["passages"])
+
+    def _add_counts(self, articles: int, passages: int) -> None:
+        self._conn.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + (CASE key WHEN 'articles' "
+            "THEN ? ELSE ? END) WHERE key IN ('articles', 'passages')", (articles, passages))
 
     def find_ids(self, ids: Sequence[str]) -> dict[str, tuple[int, bytes]]:
         """``id -> (pk, content_hash)`` for the ids that are in the index."""
@@ -982,10 +1003,15 @@ class Index:
             self._conn.execute("INSERT INTO profiles VALUES (?, ?, ?, ?)",
                                (pk, r.profile, r.signature, r.postings))
             pks.append(int(pk))
+        self._add_counts(len(rows), sum(r.n_passages for r in rows))
         return pks
 
     def delete_articles(self, pks: Sequence[int]) -> None:
         """Delete article rows (their profiles and matches go with them)."""
+        n, p = self._conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(n_passages), 0) FROM articles WHERE pk IN "
+            "(SELECT value FROM json_each(?))", (_ints(pks),)).fetchone()
+        self._add_counts(-int(n), -int(p))
         self._conn.execute("DELETE FROM articles WHERE pk IN (SELECT value FROM json_each(?))",
                            (_ints(pks),))
 
@@ -1325,7 +1351,7 @@ def _create(conn: sqlite3.Connection, config: Config, params: IndexParams) -> No
             conn.execute(statement)
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     rows = [("schema_version", str(SCHEMA_VERSION)), ("next_cluster_id", "1"),
-            ("created", f"{time.time():.3f}")]
+            ("created", f"{time.time():.3f}"), ("articles", "0"), ("passages", "0")]
     pinned = pinned_settings(config) | params.settings()
     rows += [(f"setting.{k}", v) for k, v in pinned.items()]
     conn.executemany("INSERT INTO meta VALUES (?, ?)", rows)
