@@ -39,7 +39,13 @@ table also gives verify's cost per candidate, the batch's time without
 verifying, how many band-key generations it looked up (one per ~9,000
 articles, see :mod:`dedup.index.store`) and the LSH lookup's milliseconds,
 and the article and passage posting rows it read (both lists capped,
-:class:`~dedup.index.store.IndexParams`). ``--doc-caps`` queries each timed
+:class:`~dedup.index.store.IndexParams`), and the rows the newest band-key
+generation held before the batch (the batch writes into it, so the commit's
+cost follows that fill, a sawtooth, not the index size). Each checkpoint
+also times ``dedup index query`` of the same batch in a new process, as a
+scheduled job would run it (the interpreter's start, imports, the compiled
+kernels' loading, reading the JSONL file and writing the report included;
+``--no-cli`` skips it). ``--doc-caps`` queries each timed
 batch under several article keyword caps before adding it (nothing written),
 for the calibration in benchmarks/CALIBRATION.md.
 """
@@ -54,6 +60,7 @@ import platform
 import re
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -166,6 +173,34 @@ def filler(n: int, seed: int, pan_dir: Path = DEFAULT_PAN_DIR) -> Iterator[Artic
                       published=when.isoformat(), source="filler.example")
 
 
+def cli_query(db: Path, batch: Sequence[Article], workers: int | None) -> float:
+    """Wall seconds of ``dedup index query`` of ``batch`` (as a JSONL file) in
+    a new process, as a scheduled job would run it: the interpreter's start,
+    the imports, loading the compiled kernels, reading the file, opening the
+    index and writing the report included. Nothing is written to the index."""
+    with tempfile.TemporaryDirectory(prefix="index_bench_cli_") as tmp:
+        path, out = Path(tmp) / "batch.jsonl", Path(tmp) / "report.jsonl"
+        with path.open("w", encoding="utf-8") as f:
+            for a in batch:
+                f.write(json.dumps({"id": a.id, "text": a.text, "title": a.title,
+                                    "url": a.url, "published": a.published,
+                                    "source": a.source}) + "\n")
+        cmd = [sys.executable, "-c", "from dedup.cli.main import app; app()", "index", "query",
+               "--db", str(db), str(path), "-o", str(out)]
+        if workers is not None:
+            cmd += ["--workers", str(workers)]
+        t = time.perf_counter()
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - t
+        if done.returncode != 0:
+            raise RuntimeError(f"dedup index query failed ({done.returncode}): "
+                               f"{done.stderr.strip()[-500:]}")
+        lines = out.read_text(encoding="utf-8").splitlines()
+        if len(lines) != len(batch):
+            raise RuntimeError(f"dedup index query reported {len(lines)} of {len(batch)} articles")
+    return round(seconds, 2)
+
+
 def _checkpoints(n: int, sizes: Sequence[int]) -> list[int]:
     points = sorted({s for s in sizes if 0 < s <= n})
     if not points or points[-1] != n:
@@ -176,7 +211,7 @@ def _checkpoints(n: int, sizes: Sequence[int]) -> list[int]:
 def run(n: int, sizes: Sequence[int], batch: int, build_batch: int, seed: int,
         db: Path, workers: int | None, with_query: bool, mode: str = "mixed",
         gen_base: int = 10_000, params: IndexParams | None = None,
-        doc_caps: Sequence[int | None] = ()) -> dict[str, Any]:
+        doc_caps: Sequence[int | None] = (), with_cli: bool = True) -> dict[str, Any]:
     """Build the index to each checkpoint and time one batch there."""
     points = _checkpoints(n, sizes)
     t = time.perf_counter()
@@ -233,6 +268,11 @@ def run(n: int, sizes: Sequence[int], batch: int, build_batch: int, seed: int,
                 q = query(index, measured, config)
                 row["query_seconds"] = round(time.perf_counter() - t, 2)
                 row["query_candidates"] = q.stats.get("candidates", 0)
+            if with_cli:
+                row["cli_query_seconds"] = cli_query(db, measured, workers)
+            newest = index.execute("SELECT rows FROM band_gens ORDER BY gen DESC LIMIT 1"
+                                   ).fetchone()
+            row["newest_generation_rows"] = int(newest[0]) if newest else 0
             t = time.perf_counter()
             result = add(index, measured, config)
             row["seconds"] = round(time.perf_counter() - t, 2)
@@ -285,7 +325,8 @@ def table(result: dict[str, Any]) -> str:
     head = (f"{'index size':>10}  {'batch':>6}  {'seconds':>8}  {'profile':>7}  "
             f"{'cand.':>6}  {'verify':>6}  {'write':>6}  {'candidates':>10}  {'vs index':>8}  "
             f"{'verify ms/cand.':>15}  {'s w/o verify':>12}  {'gens':>4}  {'lsh ms':>6}  "
-            f"{'doc rows':>8}  {'pass. rows':>10}  "
+            f"{'doc rows':>8}  {'pass. rows':>10}  {'newest gen':>10}  {'commit':>6}  "
+            f"{'cli query':>9}  "
             f"{'matches':>7}  {'recall':>6}  {'prec.':>6}  {'bytes/article':>13}")
     lines = [head, "-" * len(head)]
     for r in result["checkpoints"]:
@@ -302,7 +343,8 @@ def table(result: dict[str, Any]) -> str:
             f"{1000 * s.get('verify', 0) / max(r['candidates'], 1):>15.3f}  "
             f"{r['seconds'] - s.get('verify', 0):>12.2f}  {r.get('band_generations', '-'):>4}  "
             f"{st.get('ms_lsh', 0):>6,}  {st.get('rows_doc', 0):>8,}  "
-            f"{st.get('rows_passage', 0):>10,}  "
+            f"{st.get('rows_passage', 0):>10,}  {r.get('newest_generation_rows', 0):>10,}  "
+            f"{s.get('commit', 0):>6.2f}  {r.get('cli_query_seconds', 0):>9.2f}  "
             f"{r['matches']:>7,}  "
             f"{rec:>6}  {prec:>6}  "
             f"{r['bytes_per_article']:>13,}")
@@ -332,6 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--db", type=Path, default=None, help="index file to build (kept)")
     ap.add_argument("--query", action="store_true", help="also time a query of each batch")
+    ap.add_argument("--no-cli", action="store_true",
+                    help="do not time 'dedup index query' of each batch in a new process")
     ap.add_argument("--passage-max-postings", default=None,
                     help="IndexParams.passage_max_postings of the new index "
                          "(an integer or 'none'; default: IndexParams' default)")
@@ -356,7 +400,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     try:
         result = run(args.n, sizes, args.batch, args.build_batch, args.seed, db,
-                     args.workers, args.query, args.mode, args.gen_base, params, doc_caps)
+                     args.workers, args.query, args.mode, args.gen_base, params, doc_caps,
+                     with_cli=not args.no_cli)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)

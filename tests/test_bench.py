@@ -297,3 +297,28 @@ def test_a_baseline_is_timed_without_importing_dedup(tmp_path: Path) -> None:
     articles, pairs, imported = json.loads(out.stdout.splitlines()[-1])
     assert (articles, imported) == (3, False)
     assert sorted(map(sorted, pairs)) == [["a0", "a1"], ["a0", "a2"], ["a1", "a2"]]
+
+
+@pytest.mark.slow
+def test_index_benchmark_times_a_batch_in_process_and_as_a_new_process(tmp_path: Path) -> None:
+    """The index benchmark at a tiny size: each checkpoint has the batch's
+    stages, the fill of the band-key generation it wrote to (the commit's
+    cost follows it), and the wall time of 'dedup index query' in a new
+    process (the scheduled job's cost, start and imports included)."""
+    from benchmarks import generate as gen
+    from benchmarks import index_bench
+
+    if not (gen.DEFAULT_PAN_DIR / "src").is_dir():
+        pytest.skip("the PAN 2013 training corpus is not available")
+    out = tmp_path / "index_bench.json"
+    assert index_bench.main(["--n", "300", "--sizes", "150,300", "--build-batch", "150",
+                             "--batch", "40", "--gen-base", "150", "--workers", "1",
+                             "--out", str(out)]) == 0
+    result = json.loads(out.read_text(encoding="utf-8"))
+    rows = result["checkpoints"]
+    assert [(r["index_size"], r["batch"]) for r in rows] == [(150, 40), (300, 40)]
+    assert [b["index_before"] for b in result["build"]] == [0, 190]
+    for r in rows:
+        assert set(r["stages"]) >= {"profile", "candidates", "verify", "write", "commit"}
+        assert 0 < r["newest_generation_rows"] <= 4_194_304
+        assert r["cli_query_seconds"] > 0 and r["quality"]["true_pairs"] > 0
