@@ -482,11 +482,11 @@ def row_dots(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, a: np.nd
 def _row_products(r: int, a_ptr: np.ndarray, a_idx: np.ndarray, a_val: np.ndarray,
                   b_ptr: np.ndarray, b_idx: np.ndarray, b_val: np.ndarray, min_value: float,
                   sums: np.ndarray, seen: np.ndarray, touched: np.ndarray,
-                  out_col: np.ndarray, out_val: np.ndarray) -> int:
+                  out_col: np.ndarray, out_val: np.ndarray, diag: int) -> int:
     """Row ``r`` of the product of CSR matrices a and b, as scipy's ``csr_matmat``
     makes it (each column's sum taken in the same order and dtype, the columns
     in its order: the reverse of their first touch), keeping the nonzero
-    entries other than column ``r`` that are not below ``min_value``: written
+    entries other than column ``diag`` that are not below ``min_value``: written
     to ``out_col``/``out_val``, their count returned. ``sums`` (zeros) and
     ``seen`` (zeros), one entry per column of b, are left as they came;
     ``touched`` is scratch of as many entries."""
@@ -505,7 +505,7 @@ def _row_products(r: int, a_ptr: np.ndarray, a_idx: np.ndarray, a_val: np.ndarra
     for t in range(length - 1, -1, -1):
         k = touched[t]
         s = sums[k]
-        if s != 0 and k != r and not (s < min_value):
+        if s != 0 and k != diag and not (s < min_value):
             out_col[c] = k
             out_val[c] = s
             c += 1
@@ -535,7 +535,7 @@ def top_k_rows(a_ptr: np.ndarray, a_idx: np.ndarray, a_val: np.ndarray, b_ptr: n
     m = 0
     for r in range(lo, hi):
         c = _row_products(r, a_ptr, a_idx, a_val, b_ptr, b_idx, b_val, min_value, sums, seen,
-                          touched, row_col, row_val)
+                          touched, row_col, row_val, r)
         if m + c > cap:
             while m + c > cap:
                 cap *= 2
@@ -587,6 +587,74 @@ def top_k_rows(a_ptr: np.ndarray, a_idx: np.ndarray, a_val: np.ndarray, b_ptr: n
             n_out += 1
         e = f
     return out_r[:n_out], out_c[:n_out]
+
+
+@njit(cache=True, nogil=True)
+def _offer(best_val: np.ndarray, best_tgt: np.ndarray, kept: int, top_k: int, v: float,
+           t: int) -> int:
+    """Put (value v, target t) among a row's best so far (value descending,
+    target ascending), ``kept`` of them; the new count."""
+    if kept == top_k and not (v > best_val[kept - 1]
+                              or (v == best_val[kept - 1] and t < best_tgt[kept - 1])):
+        return kept
+    pos = kept if kept < top_k else top_k - 1
+    while pos > 0 and (v > best_val[pos - 1] or (v == best_val[pos - 1] and t < best_tgt[pos - 1])):
+        best_val[pos] = best_val[pos - 1]
+        best_tgt[pos] = best_tgt[pos - 1]
+        pos -= 1
+    best_val[pos] = v
+    best_tgt[pos] = t
+    return min(kept + 1, top_k)
+
+
+@njit(cache=True, nogil=True)
+def top_k_old_new(a_ptr: np.ndarray, a_idx: np.ndarray, a_val: np.ndarray,
+                  o_ptr: np.ndarray, o_idx: np.ndarray, o_val: np.ndarray, n_old: int,
+                  n_ptr: np.ndarray, n_idx: np.ndarray, n_val: np.ndarray, owner: np.ndarray,
+                  min_value: float, top_k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``top_k`` best targets among the entries of ``a @ o`` (targets
+    0..n_old-1) and of ``a @ n`` (targets n_old + column; only columns whose
+    ``owner`` differs from the row's) at ``min_value`` or more, by value
+    (descending), then target (ascending); the index's nearest stored and new
+    passages of each new one (:func:`dedup.index.ops._passage_tfidf`). Each
+    product entry is summed as scipy's ``csr_matmat`` sums it; the rows (a's
+    rows, in order) and targets are returned, without building either product."""
+    n_rows = len(a_ptr) - 1
+    n_new = len(owner)
+    o_sums = np.zeros(n_old, a_val.dtype)
+    o_seen = np.zeros(n_old, np.uint8)
+    o_touched = np.empty(n_old, np.int64)
+    o_col = np.empty(n_old, np.int64)
+    o_vals = np.empty(n_old, a_val.dtype)
+    n_sums = np.zeros(n_new, a_val.dtype)
+    n_seen = np.zeros(n_new, np.uint8)
+    n_touched = np.empty(n_new, np.int64)
+    n_col = np.empty(n_new, np.int64)
+    n_vals = np.empty(n_new, a_val.dtype)
+    best_val = np.empty(max(top_k, 1), a_val.dtype)
+    best_tgt = np.empty(max(top_k, 1), np.int64)
+    out_r = np.empty(n_rows * max(top_k, 0), np.int64)
+    out_t = np.empty(n_rows * max(top_k, 0), np.int64)
+    m = 0
+    if top_k <= 0:
+        return out_r, out_t
+    for r in range(n_rows):
+        kept = 0
+        c = _row_products(r, a_ptr, a_idx, a_val, o_ptr, o_idx, o_val, min_value, o_sums,
+                          o_seen, o_touched, o_col, o_vals, -1)
+        for q in range(c):
+            kept = _offer(best_val, best_tgt, kept, top_k, o_vals[q], o_col[q])
+        c = _row_products(r, a_ptr, a_idx, a_val, n_ptr, n_idx, n_val, min_value, n_sums,
+                          n_seen, n_touched, n_col, n_vals, -1)
+        for q in range(c):
+            k = n_col[q]
+            if owner[k] != owner[r]:
+                kept = _offer(best_val, best_tgt, kept, top_k, n_vals[q], n_old + k)
+        for q in range(kept):
+            out_r[m] = r
+            out_t[m] = best_tgt[q]
+            m += 1
+    return out_r[:m], out_t[:m]
 
 
 @njit(cache=True, nogil=True)

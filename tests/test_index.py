@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -36,6 +37,7 @@ from dedup.cli.index_cmd import index_app
 from dedup.config import Config
 from dedup.errors import ConfigError, IndexError_
 from dedup.index import SLEEP_ENV, Index, IndexParams, add, export, parse_duration, prune, query
+from dedup.index import ops as ops_mod
 from dedup.index import store as store_mod
 from dedup.model import Article, Report
 
@@ -365,6 +367,57 @@ def test_bloom_filter_holds_every_key_it_was_given(held: list[int], others: list
     store_mod.bloom_add(grown, np.array(others, dtype=np.uint64))
     assert store_mod.bloom_test(grown, np.array(held + others, dtype=np.uint64)).all()
     assert (grown | bloom == grown).all()  # adding only sets bits
+
+
+def nearest_passages_reference(k_new: sp.csr_matrix, k_old_t: sp.csr_matrix,
+                               k_new_t: sp.csr_matrix, w_owner: np.ndarray, min_cosine: float,
+                               top_k: int) -> tuple[np.ndarray, np.ndarray]:
+    """How the index ranked each new window's nearest passages until session
+    18: scipy's products in blocks of rows, then a sort of (row, -cosine, target)."""
+    m, n_win = k_old_t.shape[1], k_new.shape[0]
+    rows_out, targets_out = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for lo in range(0, n_win, 3):
+        hi = min(n_win, lo + 3)
+        block = k_new[lo:hi]
+        so = sp.coo_matrix(block @ k_old_t)
+        sn = sp.coo_matrix(block @ k_new_t)
+        other = w_owner[lo + sn.row] != w_owner[sn.col]
+        rows = np.concatenate([so.row, sn.row[other]]).astype(np.int64) + lo
+        targets = np.concatenate([so.col, m + sn.col[other]]).astype(np.int64)
+        vals = np.concatenate([so.data, sn.data[other]])
+        ok = vals >= min_cosine
+        rows, targets, vals = rows[ok], targets[ok], vals[ok]
+        order = np.lexsort((targets, -vals, rows))
+        r = rows[order]
+        rank = np.arange(len(r)) - np.searchsorted(r, r, side="left")
+        sel = order[rank < top_k]
+        rows_out.append(rows[sel])
+        targets_out.append(targets[sel])
+    return np.concatenate(rows_out), np.concatenate(targets_out)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(1, 12), st.integers(0, 15), st.integers(1, 8), st.integers(1, 6),
+       st.integers(0, 2**32 - 1), st.sampled_from([0.0, 0.3, 0.6]))
+def test_nearest_passages_as_the_sorted_products_found_them(
+        n_win: int, n_old: int, n_terms: int, top_k: int, seed: int, min_cosine: float) -> None:
+    """The compiled ranking of the index's passage neighbours gives the rows and
+    targets, in the order, of the products and sort it replaced (weights on a
+    coarse grid, so that ties in cosine are common)."""
+    rng = np.random.default_rng(seed)
+
+    def sparse(n_rows: int) -> sp.csr_matrix:
+        dense = rng.integers(0, 4, size=(n_rows, n_terms)) * (rng.random((n_rows, n_terms)) < 0.5)
+        return sp.csr_matrix(dense.astype(np.float32) / 4)
+
+    k_new = sparse(n_win)
+    k_old_t = sp.csr_matrix(sparse(n_old).T) if n_old else sp.csr_matrix((n_terms, 0),
+                                                                         dtype=np.float32)
+    k_new_t = sp.csr_matrix(k_new.T)
+    owner = np.sort(rng.integers(0, max(1, n_win // 2), size=n_win)).astype(np.int64)
+    got = ops_mod._nearest_passages(k_new, k_old_t, k_new_t, owner, min_cosine, top_k)
+    want = nearest_passages_reference(k_new, k_old_t, k_new_t, owner, min_cosine, top_k)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
 
 
 def test_bloom_filter_false_positives_are_rare() -> None:

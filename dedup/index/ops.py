@@ -103,7 +103,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -757,26 +757,36 @@ def _passage_tfidf(index: Index, profiles: Sequence[Profile], config: Config,
     k_new_t = sp.csr_matrix(k_new.T)
     k_old_t = sp.csr_matrix((pw, (np.searchsorted(key_terms, pt), col.reshape(-1))),
                             shape=(len(key_terms), m), dtype=np.float32)
-    batch_parts: list[np.ndarray] = [_EMPTY_PAIRS]
-    old_parts: list[np.ndarray] = [_EMPTY_PAIRS]
-    for lo in range(0, n_win, 4000):
-        hi = min(n_win, lo + 4000)
-        block = k_new[lo:hi]
-        so = sp.coo_matrix(block @ k_old_t)
-        sn = sp.coo_matrix(block @ k_new_t)
-        other = w_owner[lo + sn.row] != w_owner[sn.col]
-        rows = np.concatenate([so.row, sn.row[other]]).astype(np.int64) + lo
-        targets = np.concatenate([so.col, m + sn.col[other]]).astype(np.int64)
-        vals = np.concatenate([so.data, sn.data[other]])
-        ok = vals >= params.passage_min_cosine
-        rows, targets, vals = rows[ok], targets[ok], vals[ok]
-        sel = _top_per_row(rows, targets, vals, params.passage_top_k)
-        r, tg = rows[sel], targets[sel]
-        new_side = tg >= m
-        batch_parts.append(np.sort(np.stack([w_owner[r[new_side]],
-                                             w_owner[tg[new_side] - m]], axis=1), axis=1))
-        old_parts.append(np.stack([w_owner[r[~new_side]], old_owner[tg[~new_side]]], axis=1))
-    return _union(*batch_parts), _union(*old_parts)
+    rows, targets = _nearest_passages(k_new, k_old_t, k_new_t, w_owner,
+                                      params.passage_min_cosine, params.passage_top_k)
+    new_side = targets >= m
+    batch = np.sort(np.stack([w_owner[rows[new_side]], w_owner[targets[new_side] - m]],
+                             axis=1), axis=1)
+    old = np.stack([w_owner[rows[~new_side]], old_owner[targets[~new_side]]], axis=1)
+    return _union(batch), _union(old)
+
+
+def _nearest_passages(k_new: sp.csr_matrix, k_old_t: sp.csr_matrix, k_new_t: sp.csr_matrix,
+                      w_owner: np.ndarray, min_cosine: float,
+                      top_k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each new window's ``top_k`` nearest stored (target < m) and new windows
+    of other articles (target m + window) at ``min_cosine`` or more, by cosine,
+    ties to the lower target: (rows, targets). A compiled loop sums each
+    product entry as scipy's product would, without building the products
+    (at 100k articles indexed, a batch's windows meet millions of stored ones)."""
+    from dedup import _kernels
+
+    def i64(a: np.ndarray) -> np.ndarray:
+        return a.astype(np.int64, copy=False)
+
+    f32 = np.float32
+    # the bar in float32, as numpy compared the float32 cosines with a Python float
+    bar = cast(float, f32(min_cosine))
+    return _kernels.top_k_old_new(
+        i64(k_new.indptr), i64(k_new.indices), k_new.data.astype(f32, copy=False),
+        i64(k_old_t.indptr), i64(k_old_t.indices), k_old_t.data.astype(f32, copy=False),
+        k_old_t.shape[1], i64(k_new_t.indptr), i64(k_new_t.indices),
+        k_new_t.data.astype(f32, copy=False), i64(w_owner), bar, top_k)
 
 
 # --------------------------------------------------------------------------- verify
