@@ -717,6 +717,40 @@ def test_version_3_file_is_upgraded_to_clusters_of_matches(
 # --------------------------------------------------------------------------- idempotence, updates
 
 
+def test_verify_in_runs_of_stored_articles_gives_the_same(
+        tmp_path: Path, planted: list[Article], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch whose candidates meet more stored articles than
+    VERIFY_CHUNK_ARTICLES aligns them in runs (bounded memory): the same
+    stored matches and clusters, the same report."""
+    calls: list[int] = []
+    align = pipeline.align_pairs_jaccard
+
+    def counted(profiles: Sequence[pipeline.Profile], pairs: np.ndarray,
+                *args: Any, **kwargs: Any) -> Any:
+        calls.append(len(profiles))
+        return align(profiles, pairs, *args, **kwargs)
+
+    # the batch: the cars story (its copies match each other) and two copies of
+    # the fire story (they match stored ones)
+    batch = [a for a in planted if a.id.startswith("cars") or a.id in ("fire-local",
+                                                                       "fire-reworded")]
+    stored = [a for a in planted if a not in batch]
+    whole, runs = tmp_path / "whole.db", tmp_path / "runs.db"
+    index_in_batches(whole, stored, 2)
+    with Index.open(whole, CONFIG) as idx:
+        want = [r.to_dict() for r in add(idx, batch, CONFIG).articles]
+    monkeypatch.setattr(ops_mod, "VERIFY_CHUNK_ARTICLES", 2)
+    monkeypatch.setattr(pipeline, "align_pairs_jaccard", counted)
+    index_in_batches(runs, stored, 2)
+    calls.clear()
+    with Index.open(runs, CONFIG) as idx:
+        got = [r.to_dict() for r in add(idx, batch, CONFIG).articles]
+    assert len(calls) >= 2 and max(calls) <= 2 + len(batch)  # runs of 2 stored articles
+    assert {m["id"] for r in got for m in r["matches"]} >= {"cars-wire", "fire-wire"}
+    assert got == want
+    assert index_state(runs) == index_state(whole)
+
+
 def test_adding_the_same_batch_twice_changes_nothing(tmp_path: Path,
                                                      planted: list[Article]) -> None:
     db = tmp_path / "crawl.db"

@@ -929,6 +929,12 @@ class Index:
         return {int(pk): decode_profile(blob, decode_signature(sig, num_perm, seed))
                 for pk, blob, sig in rows}
 
+    def profiled(self, pks: Iterable[int]) -> set[int]:
+        """Those of ``pks`` that have a stored profile (without reading it)."""
+        return {int(pk) for (pk,) in self._conn.execute(
+            "SELECT article FROM profiles WHERE article IN (SELECT value FROM json_each(?))",
+            (_ints(pks),))}
+
     def postings_of(self, pks: Iterable[int]) -> dict[int, dict[str, np.ndarray]]:
         """What each article added to the inverted tables and term counts."""
         rows = self._conn.execute(
