@@ -24,11 +24,12 @@ the articles seen before:
     index, against the stored passage keywords; each new passage's
     ``tfidf.passage_top_k`` nearest passages.
 
-* **verify**: stored profiles of the old candidates are loaded and every pair
-  is aligned with :func:`dedup.align.align` (the article whose id sorts first
-  as the first text, as in a scan: see :func:`dedup.pipeline.align_pairs`),
-  then scored; ``cosine`` uses the document frequencies of the index after
-  the batch.
+* **verify**: stored profiles of the old candidates are loaded (at most
+  ``VERIFY_CHUNK_ARTICLES`` at once: the pairs are aligned in runs of stored
+  articles) and every pair is aligned with :func:`dedup.align.align` (the
+  article whose id sorts first as the first text, as in a scan: see
+  :func:`dedup.pipeline.align_pairs`), then scored; ``cosine`` uses the
+  document frequencies of the index after the batch.
 * **cluster**: a cluster is a component of the graph of matches
   (:mod:`dedup.cluster`), and each stored match keeps its cluster id. New
   matches join the clusters of the stored matches they overlap on the old
