@@ -558,7 +558,9 @@ def top_k_rows(a_ptr: np.ndarray, a_idx: np.ndarray, a_val: np.ndarray, b_ptr: n
         top = max(top, c_val[e])
     scale = np.empty(1, c_val.dtype)
     scale[0] = np.float64(top) * (1.0 + 1e-6)
-    best_key = np.empty(top_k, np.float64)
+    # the negated keys ranked by _offer: the smallest key first, equal keys in
+    # entry order (g only grows), as a stable sort by key would give them
+    neg_key = np.empty(top_k, np.float64)
     best = np.empty(top_k, np.int64)
     n_out = 0
     e = 0
@@ -570,17 +572,7 @@ def top_k_rows(a_ptr: np.ndarray, a_idx: np.ndarray, a_val: np.ndarray, b_ptr: n
         kept = 0
         for g in range(e, f):
             key = np.float64(r) + (1.0 - np.float64(c_val[g] / scale[0]))
-            if kept == top_k and not key < best_key[kept - 1]:
-                continue
-            # after every kept entry whose key is not larger (stable)
-            pos = kept if kept < top_k else top_k - 1
-            while pos > 0 and key < best_key[pos - 1]:
-                best_key[pos] = best_key[pos - 1]
-                best[pos] = best[pos - 1]
-                pos -= 1
-            best_key[pos] = key
-            best[pos] = g
-            kept = min(kept + 1, top_k)
+            kept = _offer(neg_key, best, kept, top_k, -key, g)
         for q in range(kept):
             out_r[n_out] = r
             out_c[n_out] = c_col[best[q]]
