@@ -825,13 +825,12 @@ def _verify(index: Index, articles: Sequence[Article], profiles: Sequence[Profil
         return [], rows
     all_pairs = unique_pairs(all_pairs)  # sorted: each run of stored articles is one block
     matches = []
-    bounds = list(range(0, m, VERIFY_CHUNK_ARTICLES)) + [m]
-    for lo, hi in zip(bounds[:-1], bounds[1:]) if m else [(0, 0)]:
-        # the stored articles lo..hi-1 and the new ones; the last run also takes
-        # the pairs within the batch
-        last = hi == m
-        first_col = all_pairs[:, 0]
-        block = all_pairs[(first_col >= lo) & ((first_col < hi) | last)]
+    # runs of stored articles lo..hi-1 with the new ones; the pairs within the
+    # batch (first index m or more) go with the last run
+    starts = list(range(0, m, VERIFY_CHUNK_ARTICLES)) or [0]
+    cuts = np.searchsorted(all_pairs[:, 0], starts).tolist() + [len(all_pairs)]
+    for lo, hi, start, stop in zip(starts, starts[1:] + [m], cuts[:-1], cuts[1:]):
+        block = all_pairs[start:stop]
         if len(block) == 0:
             continue
         chunk_pks = old_pks[lo:hi].tolist()
