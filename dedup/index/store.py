@@ -297,14 +297,19 @@ def _v3_to_v4(conn: sqlite3.Connection) -> None:
 def _v4_to_v5(conn: sqlite3.Connection) -> None:
     """Version 4 counted the articles and passage windows from the
     ``articles`` table at every batch; version 5 keeps the counts in ``meta``."""
-    conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", _count_rows(conn))
+    n, p = _counted(conn)
+    conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                     [("articles", str(n)), ("passages", str(p))])
 
 
-def _count_rows(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    """The ``meta`` rows of the article and passage counts, from the table."""
-    n, p = conn.execute(
-        "SELECT COUNT(*), COALESCE(SUM(n_passages), 0) FROM articles").fetchone()
-    return [("articles", str(int(n))), ("passages", str(int(p)))]
+def _counted(conn: sqlite3.Connection, pks: Sequence[int] | None = None) -> tuple[int, int]:
+    """(articles, passage windows) counted in the ``articles`` table: all of
+    them, or those of ``pks``."""
+    sql = "SELECT COUNT(*), COALESCE(SUM(n_passages), 0) FROM articles"
+    n, p = (conn.execute(sql).fetchone() if pks is None else
+            conn.execute(sql + " WHERE pk IN (SELECT value FROM json_each(?))",
+                         (_ints(pks),)).fetchone())
+    return int(n), int(p)
 
 
 #: schema version -> the step that brings a file of that version to the next.
@@ -1014,10 +1019,8 @@ class Index:
 
     def delete_articles(self, pks: Sequence[int]) -> None:
         """Delete article rows (their profiles and matches go with them)."""
-        n, p = self._conn.execute(
-            "SELECT COUNT(*), COALESCE(SUM(n_passages), 0) FROM articles WHERE pk IN "
-            "(SELECT value FROM json_each(?))", (_ints(pks),)).fetchone()
-        self._add_counts(-int(n), -int(p))
+        n, p = _counted(self._conn, pks)
+        self._add_counts(-n, -p)
         self._conn.execute("DELETE FROM articles WHERE pk IN (SELECT value FROM json_each(?))",
                            (_ints(pks),))
 
