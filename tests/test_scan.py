@@ -121,7 +121,7 @@ def test_a_scan_runs_no_garbage_collection_and_leaves_it_as_it_was(
                 break
             frame = frame.f_back  # type: ignore[assignment]
 
-    was, config = gc.isenabled(), dedup.Config(workers=1)
+    was, thresholds, config = gc.isenabled(), gc.get_threshold(), dedup.Config(workers=1)
     gc.collect()
     gc.callbacks.append(note)
     try:
@@ -130,7 +130,7 @@ def test_a_scan_runs_no_garbage_collection_and_leaves_it_as_it_was(
         report = dedup.scan(planted_articles, config)
         enabled_after = gc.isenabled()
     finally:
-        gc.set_threshold(700, 10, 10)
+        gc.set_threshold(*thresholds)
         gc.callbacks.remove(note)
         (gc.enable if was else gc.disable)()
     assert collections == [] and enabled_after is enabled and len(report.clusters) == 2
